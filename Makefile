@@ -1,0 +1,33 @@
+# One-command setup and checks. Every target creates .venv and installs the pinned
+# requirements first when they changed, so each works on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# Keep DDS discovery on this machine, in a domain of this run's own.
+export ROS_AUTOMATIC_DISCOVERY_RANGE := LOCALHOST
+export ROS_DOMAIN_ID ?= $(shell $(PYTHON) -c 'import random; print(random.randint(1, 200))')
+
+.PHONY: setup test test-all bench demo clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt requirements-dev.txt setup.py
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $@
+
+# The suite CI runs (tests marked slow are excluded; `make test-all` runs them too).
+test: $(STAMP)
+	$(BIN)/python -m pytest -m 'not slow'
+
+test-all: $(STAMP)
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	mkdir -p build
+	$(BIN)/python -m multitask_seg.bench --out build/bench.json
+
+clean:
+	rm -rf build install log demo_output .pytest_cache

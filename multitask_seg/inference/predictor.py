@@ -1,0 +1,143 @@
+# Copyright 2026 The multitask_seg Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+The inference core: numpy RGB images in, label and depth arrays out. No ROS here.
+
+The ROS node, the bag evaluator and the teacher labeller all call ``Predictor``.
+"""
+
+from pathlib import Path
+import time
+from typing import Sequence
+
+import numpy as np
+import torch
+
+from .preprocess import check_image, labels_from_logits, to_network_input, upsample
+
+# Past this many pixels per image the full-resolution outputs alone would take gigabytes.
+DEFAULT_MAX_PIXELS = 4096 * 4096
+
+
+def open_backend(path: str | Path, device: str, precision: str, channels_last: bool,
+                 num_threads: int | None):
+    """Pick the backend by file extension: .pt (PyTorch) or .onnx (ONNX Runtime)."""
+    suffix = Path(path).suffix.lower()
+    if suffix == '.pt':
+        from .torch_backend import TorchBackend
+        return TorchBackend(path, device, precision, channels_last)
+    if suffix == '.onnx':
+        from .onnx_backend import OnnxBackend
+        return OnnxBackend(path, device, precision, num_threads)
+    raise ValueError(f'model file {path}: unknown extension {suffix!r} (use .pt or .onnx)')
+
+
+class Predictor:
+    """
+    Predict every task of a model for a batch of RGB images.
+
+    :param model_path: a .pt checkpoint or an .onnx export of one.
+    :param device: 'cpu' or 'cuda[:N]'.
+    :param precision: 'fp32', 'fp16' (CUDA) or 'bf16' (see the backends).
+    :param channels_last: NHWC layout for the PyTorch backend.
+    :param input_size: 'checkpoint' resizes to the size the model was trained at (or runs at
+        the image's size if the checkpoint names none); 'native' runs at each image's
+        own size; (height, width) resizes to that size.
+    :param num_threads: CPU threads for inference (None: the library default).
+    :param max_pixels: larger images are rejected with ValueError rather than exhausting RAM.
+    """
+
+    def __init__(self, model_path: str | Path, *, device: str = 'cpu', precision: str = 'fp32',
+                 channels_last: bool = True,
+                 input_size: str | tuple[int, int] = 'checkpoint',
+                 num_threads: int | None = None,
+                 max_pixels: int = DEFAULT_MAX_PIXELS) -> None:
+        if num_threads:
+            torch.set_num_threads(num_threads)
+        self.backend = open_backend(model_path, device, precision, channels_last, num_threads)
+        self.info = self.backend.info
+        self.tasks = dict(self.backend.config.tasks)
+        self.max_pixels = max_pixels
+        self.network_size = self._resolve_size(input_size)
+        self._mean = torch.tensor(self.info.mean).view(1, 3, 1, 1) * 255.0
+        self._std = torch.tensor(self.info.std).view(1, 3, 1, 1) * 255.0
+
+    def _resolve_size(self, input_size: str | tuple[int, int]) -> tuple[int, int] | None:
+        if input_size == 'native':
+            return None
+        if input_size == 'checkpoint':
+            return tuple(self.info.input_size) if self.info.input_size else None
+        if (isinstance(input_size, (tuple, list)) and len(input_size) == 2
+                and all(isinstance(v, int) and v >= 1 for v in input_size)):
+            return tuple(input_size)
+        raise ValueError(f"input_size must be 'checkpoint', 'native' or (height, width), "
+                         f'got {input_size!r}')
+
+    def predict(self, images: Sequence[np.ndarray],
+                timings: dict[str, float] | None = None) -> list[dict[str, np.ndarray]]:
+        """
+        Run every task on each image, in as few forward passes as sizes allow.
+
+        :param images: (H, W, 3) uint8 RGB arrays; sizes may differ.
+        :param timings: if given, receives seconds spent in 'preprocess', 'infer' and
+            'postprocess' (summed over forward passes).
+
+        :return: One dict per image, at that image's resolution: 'segmentation' (H, W) uint8
+            class ids (uint16 past 255 classes), 'depth' (H, W) float32 metres clipped to
+        :return: the checkpoint's depth_range, 'normals' (H, W, 3) float32 unit vectors.
+        """
+        for image in images:
+            check_image(image, self.max_pixels)
+        times = {'preprocess': 0.0, 'infer': 0.0, 'postprocess': 0.0}
+        results: list[dict[str, np.ndarray] | None] = [None] * len(images)
+        for indices in self._groups(images):
+            t0 = time.perf_counter()
+            batch = to_network_input([images[i] for i in indices], self.network_size,
+                                     self._mean, self._std)
+            t1 = time.perf_counter()
+            outputs = self.backend(batch)
+            t2 = time.perf_counter()
+            for k, i in enumerate(indices):
+                size = images[i].shape[:2]
+                results[i] = {name: self._finish(name, out[k:k + 1], size)
+                              for name, out in outputs.items()}
+            t3 = time.perf_counter()
+            times['preprocess'] += t1 - t0
+            times['infer'] += t2 - t1
+            times['postprocess'] += t3 - t2
+        if timings is not None:
+            timings.update(times)
+        return results
+
+    def predict_one(self, image: np.ndarray) -> dict[str, np.ndarray]:
+        """Predict for a single (H, W, 3) uint8 image; see ``predict``."""
+        return self.predict([image])[0]
+
+    def _groups(self, images: Sequence[np.ndarray]) -> list[list[int]]:
+        # One forward pass per distinct network input size.
+        groups: dict[tuple[int, int], list[int]] = {}
+        for i, image in enumerate(images):
+            key = self.network_size or image.shape[:2]
+            groups.setdefault(tuple(key), []).append(i)
+        return list(groups.values())
+
+    def _finish(self, name: str, output: torch.Tensor, size: tuple[int, int]) -> np.ndarray:
+        if name == 'segmentation':
+            return labels_from_logits(output, size)
+        full = upsample(output, size)[0]
+        if name == 'depth':
+            low, high = self.info.depth_range
+            return full[0].clamp(low, high).contiguous().numpy()
+        return torch.nn.functional.normalize(full, dim=0).permute(1, 2, 0).contiguous().numpy()

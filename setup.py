@@ -1,0 +1,55 @@
+# Copyright 2026 The multitask_seg Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""Install the multitask_seg ROS 2 package (ament_python)."""
+
+from glob import glob
+import os
+
+from setuptools import find_packages, setup
+
+PACKAGE = 'multitask_seg'
+
+
+def share(folder: str) -> list[tuple[str, list[str]]]:
+    """Install every file under ``folder`` into share/<package>/<folder>, keeping subfolders."""
+    entries: dict[str, list[str]] = {}
+    for path in sorted(glob(os.path.join(folder, '**', '*'), recursive=True)):
+        if os.path.isfile(path):
+            target = os.path.join('share', PACKAGE, os.path.dirname(path))
+            entries.setdefault(target, []).append(path)
+    return sorted(entries.items())
+
+
+setup(
+    name=PACKAGE,
+    version='0.1.0',
+    packages=find_packages(exclude=['test', 'test.*']),
+    data_files=[
+        ('share/ament_index/resource_index/packages', ['resource/' + PACKAGE]),
+        ('share/' + PACKAGE, ['package.xml']),
+        *share('launch'),
+        *share('config'),
+    ],
+    install_requires=['setuptools'],
+    zip_safe=False,
+    maintainer='multitask_seg maintainers',
+    maintainer_email='maintainers@multitask-seg.invalid',
+    description='Real-time joint semantic segmentation and metric depth for ROS 2.',
+    license='Apache-2.0',
+    entry_points={
+        'console_scripts': [
+        ],
+    },
+)

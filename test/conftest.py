@@ -1,0 +1,40 @@
+# Copyright 2026 The multitask_seg Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""Shared fixtures; also keeps every test's DDS traffic on this machine."""
+
+import os
+import random
+
+import pytest
+
+# Discovery stays on localhost and each run gets its own domain, so tests never multicast
+# onto the network and two runs on one machine never hear each other.
+os.environ['ROS_AUTOMATIC_DISCOVERY_RANGE'] = 'LOCALHOST'
+os.environ.setdefault('ROS_DOMAIN_ID', str(random.SystemRandom().randint(1, 200)))
+
+
+@pytest.fixture(scope='session')
+def tiny_checkpoint(tmp_path_factory):
+    """Return a random MobileNet-v2 checkpoint: 5 classes + depth, trained at 64x80."""
+    from multitask_seg.checkpoint import default_info, save_checkpoint
+    from multitask_seg.model import build_model, ModelConfig
+
+    config = ModelConfig(tasks={'segmentation': 5, 'depth': 1})
+    model = build_model(config)
+    path = tmp_path_factory.mktemp('ckpt') / 'tiny.pt'
+    save_checkpoint(path, model, default_info(
+        config, classes=['a', 'b', 'c', 'd', 'e'], input_size=[64, 80],
+        depth_range=[0.1, 10.0]))
+    return path

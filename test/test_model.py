@@ -1,0 +1,132 @@
+# Copyright 2026 The multitask_seg Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""One shared tester for every network variant, plus the paper's exact sizes."""
+
+import math
+
+from multitask_seg.checkpoint import default_info, load_checkpoint, save_checkpoint
+from multitask_seg.model import build_model, ModelConfig
+from multitask_seg.model.decoders import ChainedResidualPooling
+import pytest
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+VARIANTS = {
+    'mobilenet_nyud40': ModelConfig(tasks={'segmentation': 40, 'depth': 1}),
+    'mobilenet_kitti6': ModelConfig(tasks={'segmentation': 6, 'depth': 1}),
+    'mobilenet_3tasks': ModelConfig(tasks={'segmentation': 40, 'depth': 1, 'normals': 3}),
+    'mobilenet_depth_only': ModelConfig(tasks={'depth': 1}),
+    'resnet18': ModelConfig(encoder='resnet18', tasks={'segmentation': 7, 'depth': 1}),
+    'resnet50': ModelConfig(encoder='resnet50', tasks={'segmentation': 7, 'depth': 1},
+                            depthwise_last_crp=False),
+}
+
+
+def n_params(module: torch.nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())
+
+
+def gmacs(model: torch.nn.Module, height: int, width: int) -> float:
+    # Shapes alone decide the count: meta tensors skip the arithmetic.
+    model = model.to('meta')
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        model(torch.zeros(1, 3, height, width, device='meta'))
+    return counter.get_total_flops() / 2e9
+
+
+@pytest.mark.parametrize('name', sorted(VARIANTS))
+@pytest.mark.parametrize('size', [(64, 96), (65, 97)])
+def test_outputs_keyed_by_task_at_quarter_resolution(name, size):
+    config = VARIANTS[name]
+    model = build_model(config).eval()
+    with torch.no_grad():
+        out = model(torch.randn(2, 3, *size))
+    assert set(out) == set(config.tasks)
+    for task, channels in config.tasks.items():
+        assert out[task].shape == (2, channels, math.ceil(size[0] / 4), math.ceil(size[1] / 4))
+        assert torch.isfinite(out[task]).all()
+    if 'normals' in out:
+        assert torch.allclose(out['normals'].norm(dim=1), torch.ones(1), atol=1e-5)
+
+
+@pytest.mark.parametrize('name', sorted(VARIANTS))
+def test_backward_reaches_every_parameter(name):
+    model = build_model(VARIANTS[name]).train()
+    out = model(torch.randn(2, 3, 64, 64))
+    sum(v.float().pow(2).mean() for v in out.values()).backward()
+    missing = [k for k, p in model.named_parameters() if p.grad is None or not p.grad.any()]
+    assert not missing
+
+
+@pytest.mark.parametrize('name', sorted(VARIANTS))
+def test_save_load_round_trip(name, tmp_path):
+    config = VARIANTS[name]
+    model = build_model(config).eval()
+    # Non-trivial BN statistics so buffers matter to the outputs.
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.running_mean.uniform_(-0.1, 0.1)
+                m.running_var.uniform_(0.5, 2.0)
+    path = save_checkpoint(tmp_path / 'm.pt', model, default_info(config))
+    loaded, info, _ = load_checkpoint(path)
+    x = torch.randn(1, 3, 48, 64)
+    with torch.no_grad():
+        a, b = model(x), loaded(x)
+    assert loaded.config == config
+    for task in config.tasks:
+        assert torch.equal(a[task], b[task])
+
+
+def test_parameter_counts_match_the_paper():
+    assert n_params(build_model(VARIANTS['mobilenet_nyud40'])) == 3_070_057
+    assert n_params(build_model(VARIANTS['mobilenet_kitti6'])) == 2_991_687
+    assert n_params(build_model(VARIANTS['mobilenet_3tasks'])) == 3_077_228
+    assert n_params(build_model(VARIANTS['mobilenet_nyud40']).encoder) == 1_812_800
+
+
+def test_macs_match_the_paper():
+    assert gmacs(build_model(VARIANTS['mobilenet_nyud40']).eval(), 480, 640) == \
+        pytest.approx(5.94, rel=0.03)
+    assert gmacs(build_model(VARIANTS['mobilenet_kitti6']).eval(), 350, 1200) == \
+        pytest.approx(6.11, rel=0.03)
+
+
+def test_crp_sums_every_stage():
+    crp = ChainedResidualPooling(2, stages=2)
+    for conv in crp.convs:
+        torch.nn.init.dirac_(conv.weight)
+    x = torch.zeros(1, 2, 9, 9)
+    x[0, :, 4, 4] = 1.0
+    y = crp(x)
+    # x + pool(x) + pool(pool(x)): centre 3, 5x5 window 2, 9x9 window 1.
+    assert y[0, 0, 4, 4] == 3 and y[0, 0, 2, 2] == 2 and y[0, 0, 0, 0] == 1
+
+
+def test_last_crp_is_depthwise_only_at_quarter_resolution():
+    model = build_model()
+    groups = [level.crp.convs[0].groups for level in model.decoder.levels]
+    assert groups == [1, 1, 1, 256]
+
+
+@pytest.mark.parametrize('bad, message', [
+    ({'tasks': {}}, 'empty'),
+    ({'tasks': {'segmentation': 4, 'depht': 1}}, 'depht'),
+    ({'tasks': {'depth': 2}}, 'depth'),
+    ({'encoder': 'vgg16'}, 'vgg16'),
+])
+def test_bad_config_names_the_field(bad, message):
+    with pytest.raises(ValueError, match=message):
+        build_model(ModelConfig(**bad))
