@@ -1,0 +1,293 @@
+# Copyright 2026 The multitask_seg Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+Train a multi-task network on an uneven mix of ground truth and pseudo-labels.
+
+    multitask_seg_train --config config/train/NAME.yaml [--resume]
+    torchrun --nproc-per-node 2 -m multitask_seg.distill.train --config ...
+
+Reads top to bottom: set-up, data, one epoch, evaluation, saving, main.
+"""
+
+import argparse
+from dataclasses import asdict
+from functools import partial
+import os
+from pathlib import Path
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DataLoader
+from tqdm import tqdm
+
+from .datasets import open_dataset, TrainingView
+from .logbook import Logbook
+from .losses import multitask_loss
+from .train_config import TrainConfig
+from ..checkpoint import load_checkpoint, ModelInfo, save_checkpoint
+from ..config_io import load_config
+from ..data.mixing import collate, MixedDataset, WeightedEpochSampler
+from ..metrics import DepthMetric, SegmentationMetric
+from ..model import build_model, MultiTaskNet
+
+
+def setup_distributed(config: TrainConfig) -> tuple[int, int, torch.device]:
+    """Join the process group torchrun describes, if any; return (rank, world, device)."""
+    cuda = config.device == 'cuda' or (config.device == 'auto' and torch.cuda.is_available())
+    world = int(os.environ.get('WORLD_SIZE', '1'))
+    rank = int(os.environ.get('RANK', '0'))
+    if world > 1 and not dist.is_initialized():
+        dist.init_process_group('nccl' if cuda else 'gloo')
+    if cuda:
+        local = int(os.environ.get('LOCAL_RANK', '0'))
+        torch.cuda.set_device(local)
+        return rank, world, torch.device('cuda', local)
+    return rank, world, torch.device('cpu')
+
+
+def seed_everything(config: TrainConfig) -> None:
+    """Seed torch; augmentation draws its own seeds from (seed, epoch, position)."""
+    torch.manual_seed(config.seed)
+    if config.deterministic:
+        os.environ.setdefault('CUBLAS_WORKSPACE_CONFIG', ':4096:8')
+        torch.use_deterministic_algorithms(True)
+        torch.backends.cudnn.benchmark = False
+
+
+def build_optimizer(model: MultiTaskNet, config: TrainConfig, steps: int):
+    """SGD with the encoder at encoder_lr and decoder + heads at decoder_lr; a poly schedule."""
+    o = config.optimizer
+    encoder = list(model.encoder.parameters())
+    ids = {id(p) for p in encoder}
+    rest = [p for p in model.parameters() if id(p) not in ids]
+    optimizer = torch.optim.SGD(
+        [{'params': encoder, 'lr': o.encoder_lr}, {'params': rest, 'lr': o.decoder_lr}],
+        momentum=o.momentum, weight_decay=o.weight_decay)
+    if o.schedule == 'poly':
+        factor = partial(_poly, steps=max(steps, 1))
+    else:
+        factor = _constant
+    return optimizer, torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+def _poly(step: int, steps: int) -> float:
+    return max(1.0 - step / steps, 0.0) ** 0.9
+
+
+def _constant(step: int) -> float:
+    return 1.0
+
+
+def build_loader(view: TrainingView, sampler: WeightedEpochSampler, config: TrainConfig,
+                 info: ModelInfo) -> DataLoader:
+    """Batches of augmented samples in the sampler's (resumable) order."""
+    return DataLoader(view, batch_size=config.batch_size, sampler=view.keyed(sampler),
+                      num_workers=config.num_workers, drop_last=True,
+                      collate_fn=partial(collate, mean=info.mean, std=info.std))
+
+
+def train_one_epoch(model, loader, optimizer, scheduler, config: TrainConfig, device,
+                    progress: dict, on_step) -> dict[str, float]:
+    """
+    Run the rest of one epoch; return the mean of each loss over its iterations.
+
+    ``on_step(progress)`` is called after every iteration, with progress['step'] counting
+    the iterations done in this epoch (used to save resumable checkpoints).
+    """
+    model.train()
+    sums: dict[str, float] = {}
+    count = 0
+    autocast = torch.autocast('cuda', dtype=torch.bfloat16,
+                              enabled=config.amp and device.type == 'cuda')
+    bar = tqdm(loader, desc=f'epoch {progress["epoch"] + 1}/{config.epochs}',
+               disable=progress['rank'] != 0, initial=progress['step'],
+               total=progress['step'] + len(loader), dynamic_ncols=True)
+    for batch in bar:
+        image = batch['image'].to(device, non_blocking=True)
+        targets = {k: v.to(device, non_blocking=True) for k, v in batch['targets'].items()}
+        with autocast:
+            outputs = model(image)
+        loss, parts = multitask_loss(outputs, targets, config.loss_weights)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        scheduler.step()
+        progress['step'] += 1
+        progress['global_step'] += 1
+        count += 1
+        values = {'loss': float(loss.detach()), **parts}
+        for key, value in values.items():
+            sums[key] = sums.get(key, 0.0) + value
+        bar.set_postfix(loss=f'{values["loss"]:.3f}')
+        on_step(progress, values)
+    return {k: v / count for k, v in sums.items()} if count else {}
+
+
+@torch.no_grad()
+def evaluate(model: MultiTaskNet, datasets: dict, specs, info: ModelInfo,
+             device: torch.device) -> dict[str, float]:
+    """
+    Score every validation dataset with the package's shared metric code.
+
+    Images run whole, at their own size; outputs are upsampled to the targets'.
+    Segmentation logits are sliced to each dataset's classes (``class_offset``).
+    :return: {'<dataset>/miou', '<dataset>/iou/<class>', '<dataset>/rmse', ...}.
+    """
+    model.eval()
+    mean = torch.tensor(info.mean, device=device).view(1, 3, 1, 1) * 255
+    std = torch.tensor(info.std, device=device).view(1, 3, 1, 1) * 255
+    results = {}
+    for spec in specs:
+        dataset = datasets[spec.name]
+        classes = list(getattr(dataset, 'classes', []))
+        seg = SegmentationMetric(len(classes)) if classes else None
+        depth = DepthMetric(cap=spec.depth_cap)
+        for i in range(len(dataset)):
+            sample = dataset[i]
+            image = torch.from_numpy(sample['image']).to(device).permute(2, 0, 1)[None]
+            outputs = model((image.float() - mean) / std)
+            size = sample['image'].shape[:2]
+            if seg is not None and 'segmentation' in outputs and \
+                    'segmentation' in sample['targets']:
+                logits = outputs['segmentation'][:, spec.class_offset:
+                                                 spec.class_offset + len(classes)]
+                up = torch.nn.functional.interpolate(logits.float(), size=size,
+                                                     mode='bilinear', align_corners=False)
+                seg.update(up.argmax(1)[0].cpu(), sample['targets']['segmentation'])
+            if 'depth' in outputs and 'depth' in sample['targets']:
+                up = torch.nn.functional.interpolate(outputs['depth'].float(), size=size,
+                                                     mode='bilinear', align_corners=False)
+                depth.update(up[0, 0].clamp(*info.depth_range).cpu(),
+                             sample['targets']['depth'])
+        if seg is not None and seg.compute()['pixels']:
+            figures = seg.compute()
+            results[f'{spec.name}/miou'] = figures['miou']
+            results[f'{spec.name}/pixel_accuracy'] = figures['pixel_accuracy']
+            for name, iou in zip(classes, figures['iou']):
+                results[f'{spec.name}/iou/{name}'] = float('nan') if iou is None else iou
+        figures = depth.compute()
+        if figures['pixels']:
+            for key in ('rmse', 'rmse_log', 'abs_rel', 'delta1'):
+                results[f'{spec.name}/{key}'] = figures[key]
+    return results
+
+
+def score(metrics: dict[str, float]) -> float:
+    """One number to pick the best checkpoint: mean mIoU, else minus mean RMSE."""
+    mious = [v for k, v in metrics.items() if k.endswith('/miou')]
+    if mious:
+        return float(np.mean(mious))
+    rmses = [v for k, v in metrics.items() if k.endswith('/rmse')]
+    return -float(np.mean(rmses)) if rmses else float('-inf')
+
+
+def model_info(config: TrainConfig, datasets: dict) -> ModelInfo:
+    """Describe the trained model for inference: classes, sizes, provenance."""
+    classes = config.classes
+    colors = config.colors
+    if not classes and 'segmentation' in config.model.tasks:
+        first = datasets[config.datasets[0].name]
+        classes, colors = list(first.classes), [list(c) for c in first.colors]
+    return ModelInfo(
+        classes=list(classes), colors=[list(c) for c in colors],
+        input_size=config.inference_size, depth_range=list(config.depth_range),
+        provenance={'train_config': asdict(config),
+                    'teachers': {s.name: {t: str(f) for t, f in s.pseudo_labels.items()}
+                                 for s in config.datasets if s.pseudo_labels}})
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Train as the config says; with --resume, continue exactly from last.pt."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
+    parser.add_argument('--config', required=True, help='training config YAML')
+    parser.add_argument('--resume', action='store_true',
+                        help='continue from <output>/last.pt (model, optimiser, schedule, '
+                             'epoch, data order)')
+    args = parser.parse_args(argv)
+    config = load_config(TrainConfig, args.config)
+    rank, world, device = setup_distributed(config)
+    seed_everything(config)
+    output = Path(config.output)
+
+    datasets = {s.name: open_dataset(s, config.model.tasks, train=True)
+                for s in config.datasets}
+    val_sets = {s.name: open_dataset(s, config.model.tasks, train=False) for s in config.val}
+    info = model_info(config, datasets)
+    mixed = MixedDataset(datasets)
+    sampler = WeightedEpochSampler([len(d) for d in datasets.values()],
+                                   [s.weight for s in config.datasets], config.seed,
+                                   config.epoch_size, rank, world)
+    view = TrainingView(mixed, config.datasets, config.augment, config.seed, rank)
+    steps_per_epoch = len(sampler) // config.batch_size
+    if steps_per_epoch == 0:
+        raise SystemExit(f'{args.config}: an epoch has fewer samples per process than '
+                         f'batch_size={config.batch_size}')
+
+    model = build_model(config.model, encoder_weights=config.encoder_weights)
+    optimizer, scheduler = build_optimizer(model, config, steps_per_epoch * config.epochs)
+    progress = {'epoch': 0, 'step': 0, 'global_step': 0, 'best': float('-inf'), 'rank': rank}
+    if args.resume and (output / 'last.pt').is_file():
+        saved, _, extra = load_checkpoint(output / 'last.pt')
+        model.load_state_dict(saved.state_dict())
+        optimizer.load_state_dict(extra['optimizer'])
+        scheduler.load_state_dict(extra['scheduler'])
+        torch.set_rng_state(extra['rng'])
+        progress.update(extra['progress'], rank=rank)
+    model.to(device)
+    wrapped = DistributedDataParallel(model) if world > 1 else model
+    log = Logbook(output, enabled=rank == 0, resume=args.resume)
+
+    def save(name: str, progress: dict) -> None:
+        if rank != 0:
+            return
+        extra = {'progress': {k: v for k, v in progress.items() if k != 'rank'},
+                 'optimizer': optimizer.state_dict(), 'scheduler': scheduler.state_dict(),
+                 'rng': torch.get_rng_state()}
+        save_checkpoint(output / name, model, info, extra)
+
+    def on_step(progress: dict, losses: dict) -> None:
+        log.step(progress['global_step'], losses)
+        if config.save_every and progress['step'] % config.save_every == 0:
+            save('last.pt', progress)
+
+    for epoch in range(progress['epoch'], config.epochs):
+        progress['epoch'] = epoch
+        sampler.set_epoch(epoch, skip=progress['step'] * config.batch_size)
+        started = time.monotonic()
+        losses = train_one_epoch(wrapped, build_loader(view, sampler, config, info), optimizer,
+                                 scheduler, config, device, progress, on_step)
+        progress.update(epoch=epoch + 1, step=0)
+        metrics = {}
+        if rank == 0:
+            metrics = evaluate(model, val_sets, config.val, info, device)
+            if val_sets and score(metrics) > progress['best']:
+                progress['best'] = score(metrics)
+                save('best.pt', progress)
+            save('last.pt', progress)
+            log.epoch(epoch + 1, losses, metrics, time.monotonic() - started)
+        if world > 1:
+            dist.barrier()
+    log.close()
+    if world > 1:
+        dist.destroy_process_group()
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
