@@ -50,6 +50,9 @@ setup(
     license='Apache-2.0',
     entry_points={
         'console_scripts': [
+            'multitask_seg_synth = multitask_seg.data.synth.cli:main',
+            'multitask_seg_label = multitask_seg.distill.label:main',
+            'multitask_seg_train = multitask_seg.distill.train:main',
         ],
     },
 )

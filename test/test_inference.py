@@ -132,3 +132,12 @@ def test_core_imports_no_ros():
     out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == 'False'
+
+
+def test_confidence_is_the_softmax_of_the_chosen_class(tiny_checkpoint):
+    img = image(64, 80)
+    out = Predictor(tiny_checkpoint, input_size='native').predict([img], confidence=True)[0]
+    ref = reference(tiny_checkpoint, img, None)['logits']
+    softmax = np.exp(ref - ref.max(0)) / np.exp(ref - ref.max(0)).sum(0)
+    np.testing.assert_allclose(out['segmentation_confidence'], softmax.max(0), atol=1e-4)
+    assert out['segmentation_confidence'].dtype == np.float32

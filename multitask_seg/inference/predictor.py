@@ -85,18 +85,19 @@ class Predictor:
         raise ValueError(f"input_size must be 'checkpoint', 'native' or (height, width), "
                          f'got {input_size!r}')
 
-    def predict(self, images: Sequence[np.ndarray],
-                timings: dict[str, float] | None = None) -> list[dict[str, np.ndarray]]:
+    def predict(self, images: Sequence[np.ndarray], timings: dict[str, float] | None = None,
+                confidence: bool = False) -> list[dict[str, np.ndarray]]:
         """
         Run every task on each image, in as few forward passes as sizes allow.
 
         :param images: (H, W, 3) uint8 RGB arrays; sizes may differ.
         :param timings: if given, receives seconds spent in 'preprocess', 'infer' and
             'postprocess' (summed over forward passes).
-
+        :param confidence: also return 'segmentation_confidence', the (H, W) float32
+            softmax probability of each pixel's predicted class.
         :return: One dict per image, at that image's resolution: 'segmentation' (H, W) uint8
             class ids (uint16 past 255 classes), 'depth' (H, W) float32 metres clipped to
-        :return: the checkpoint's depth_range, 'normals' (H, W, 3) float32 unit vectors.
+            the checkpoint's depth_range, 'normals' (H, W, 3) float32 unit vectors.
         """
         for image in images:
             check_image(image, self.max_pixels)
@@ -111,8 +112,9 @@ class Predictor:
             t2 = time.perf_counter()
             for k, i in enumerate(indices):
                 size = images[i].shape[:2]
-                results[i] = {name: self._finish(name, out[k:k + 1], size)
-                              for name, out in outputs.items()}
+                results[i] = {}
+                for name, out in outputs.items():
+                    results[i].update(self._finish(name, out[k:k + 1], size, confidence))
             t3 = time.perf_counter()
             times['preprocess'] += t1 - t0
             times['infer'] += t2 - t1
@@ -133,11 +135,16 @@ class Predictor:
             groups.setdefault(tuple(key), []).append(i)
         return list(groups.values())
 
-    def _finish(self, name: str, output: torch.Tensor, size: tuple[int, int]) -> np.ndarray:
+    def _finish(self, name: str, output: torch.Tensor, size: tuple[int, int],
+                confidence: bool) -> dict[str, np.ndarray]:
         if name == 'segmentation':
-            return labels_from_logits(output, size)
+            labels, probability = labels_from_logits(output, size, confidence)
+            if confidence:
+                return {name: labels, 'segmentation_confidence': probability}
+            return {name: labels}
         full = upsample(output, size)[0]
         if name == 'depth':
             low, high = self.info.depth_range
-            return full[0].clamp(low, high).contiguous().numpy()
-        return torch.nn.functional.normalize(full, dim=0).permute(1, 2, 0).contiguous().numpy()
+            return {name: full[0].clamp(low, high).contiguous().numpy()}
+        normals = torch.nn.functional.normalize(full, dim=0)
+        return {name: normals.permute(1, 2, 0).contiguous().numpy()}

@@ -15,6 +15,7 @@
 """Image checks, normalisation and resizing before the network; upsampling after it."""
 
 from typing import Sequence
+import warnings
 
 import numpy as np
 import torch
@@ -55,7 +56,11 @@ def to_network_input(images: Sequence[np.ndarray], size: tuple[int, int] | None,
 
 
 def _normalise(images: np.ndarray, mean: torch.Tensor, std: torch.Tensor) -> torch.Tensor:
-    batch = torch.from_numpy(images).permute(0, 3, 1, 2).float()
+    with warnings.catch_warnings():
+        # Read-only arrays (a ROS message's buffer, a decoded PNG) are only read here:
+        # .float() copies, so torch's warning about writing through them does not apply.
+        warnings.simplefilter('ignore', UserWarning)
+        batch = torch.from_numpy(images).permute(0, 3, 1, 2).float()
     return batch.sub_(mean).div_(std)
 
 
@@ -66,15 +71,24 @@ def upsample(output: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     return F.interpolate(output, size=size, mode='bilinear', align_corners=False)
 
 
-def labels_from_logits(logits: torch.Tensor, size: tuple[int, int]) -> np.ndarray:
+def labels_from_logits(logits: torch.Tensor, size: tuple[int, int],
+                       confidence: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
     """
     Map (1, C, h, w) logits to (H, W) class ids: uint8, or uint16 past 255 classes.
 
     Class id 255 stays reserved for 'ignore' in uint8 label images.
+
+    :param confidence: also return the (H, W) float32 softmax probability of each
+        pixel's class (else None).
     """
     # Channels-last logits make both the resize and the per-pixel max run on
     # contiguous class vectors: about 7x faster than the default layout here.
     logits = logits.contiguous(memory_format=torch.channels_last)
-    ids = upsample(logits, size).permute(0, 2, 3, 1).max(-1).indices[0]
-    dtype = torch.uint8 if logits.shape[1] <= 255 else torch.int32
-    return ids.to(dtype).numpy().astype(np.uint16 if dtype == torch.int32 else np.uint8)
+    scores = upsample(logits, size).permute(0, 2, 3, 1)[0]
+    best, ids = scores.max(-1)
+    dtype = np.uint8 if logits.shape[1] <= 255 else np.uint16
+    labels = ids.to(torch.int32).numpy().astype(dtype)
+    if not confidence:
+        return labels, None
+    # max softmax = 1 / sum(exp(score - max score)).
+    return labels, (1.0 / (scores - best[..., None]).exp().sum(-1)).numpy()

@@ -1,0 +1,156 @@
+# Copyright 2026 The multitask_seg Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+"""
+The dataset folder layout and its file codecs.
+
+    root/
+      images/<name>.png         RGB, 8 bit
+      segmentation/<name>.png   class ids, 8-bit grey, 255 = ignore   (optional per sample)
+      depth/<name>.png          millimetres, 16-bit grey, 0 = invalid  (optional per sample)
+      camera.yaml               ROS camera_info YAML: K, width, height, zero distortion
+      meta.yaml                 domain, class names, class colours
+
+A sample without a file in an annotation folder has no annotation for that task.
+"""
+
+import os
+from typing import Optional, Sequence
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+import yaml
+
+IMAGE_DIR = 'images'
+TASK_DIRS = {'segmentation': 'segmentation', 'depth': 'depth'}
+CAMERA_FILE = 'camera.yaml'
+META_FILE = 'meta.yaml'
+IGNORE_LABEL = 255
+DEPTH_PNG_SCALE = 1000.0
+MAX_PNG_DEPTH = 65535 / DEPTH_PNG_SCALE
+
+
+class DatasetFormatError(ValueError):
+    """A dataset file is missing, unreadable or inconsistent; the message names the file."""
+
+
+def depth_to_png(depth: np.ndarray) -> np.ndarray:
+    """
+    Encode (H, W) float metres as uint16 millimetres (rounded).
+
+    Invalid depth (0, negative, NaN, inf) and depth beyond 65.535 m, which uint16 millimetres
+    cannot hold, are written as 0 = invalid.
+    """
+    depth = np.asarray(depth, np.float64)
+    valid = np.isfinite(depth) & (depth > 0) & (depth <= MAX_PNG_DEPTH)
+    mm = np.round(np.where(valid, depth, 0.0) * DEPTH_PNG_SCALE)
+    return mm.astype(np.uint16)
+
+
+def png_to_depth(mm: np.ndarray) -> np.ndarray:
+    """Decode uint16 millimetres into (H, W) float32 metres, 0 = invalid."""
+    return (mm.astype(np.float32) / np.float32(DEPTH_PNG_SCALE)).astype(np.float32)
+
+
+def read_png(path: str, modes: Sequence[str], what: str) -> np.ndarray:
+    """Read a PNG whose Pillow mode is one of `modes`; raise DatasetFormatError naming the file."""
+    if not os.path.isfile(path):
+        raise DatasetFormatError(f'{path}: file not found')
+    try:
+        with Image.open(path) as img:
+            img.load()
+            if img.format != 'PNG':
+                raise DatasetFormatError(f'{path}: expected a PNG file, got {img.format}')
+            if img.mode not in modes:
+                raise DatasetFormatError(
+                    f'{path}: {what} must be a PNG of mode {" or ".join(modes)}, got mode '
+                    f'{img.mode!r}')
+            return np.array(img)
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
+        if isinstance(err, DatasetFormatError):
+            raise
+        raise DatasetFormatError(f'{path}: cannot read {what} PNG ({err})') from err
+
+
+def write_png(path: str, array: np.ndarray) -> None:
+    """Write uint8 (H, W) / (H, W, 3) or uint16 (H, W) arrays losslessly as PNG."""
+    if array.dtype == np.uint16:
+        img = Image.frombytes('I;16', (array.shape[1], array.shape[0]),
+                              np.ascontiguousarray(array, '<u2').tobytes())
+    else:
+        img = Image.fromarray(array)
+    img.save(path, format='PNG')
+
+
+def camera_yaml(K: np.ndarray, width: int, height: int, name: str) -> dict:
+    """Return the ROS camera_info YAML dictionary of an undistorted pinhole camera."""
+    K = np.asarray(K, np.float64)
+    P = np.concatenate([K, np.zeros((3, 1))], axis=1)
+    return {
+        'image_width': int(width), 'image_height': int(height), 'camera_name': name,
+        'camera_matrix': {'rows': 3, 'cols': 3, 'data': K.ravel().tolist()},
+        'distortion_model': 'plumb_bob',
+        'distortion_coefficients': {'rows': 1, 'cols': 5, 'data': [0.0] * 5},
+        'rectification_matrix': {'rows': 3, 'cols': 3, 'data': np.eye(3).ravel().tolist()},
+        'projection_matrix': {'rows': 3, 'cols': 4, 'data': P.ravel().tolist()},
+    }
+
+
+def load_yaml(path: str) -> dict:
+    """Load a YAML mapping; raise DatasetFormatError naming the file on any problem."""
+    try:
+        with open(path) as f:
+            data = yaml.safe_load(f)
+    except FileNotFoundError as err:
+        raise DatasetFormatError(f'{path}: file not found') from err
+    except yaml.YAMLError as err:
+        raise DatasetFormatError(f'{path}: invalid YAML ({err})') from err
+    if not isinstance(data, dict):
+        raise DatasetFormatError(f'{path}: expected a YAML mapping')
+    return data
+
+
+def parse_camera(path: str) -> tuple:
+    """Return (K (3, 3) float64, width, height) from a camera.yaml."""
+    data = load_yaml(path)
+    try:
+        K = np.array(data['camera_matrix']['data'], np.float64).reshape(3, 3)
+        width, height = int(data['image_width']), int(data['image_height'])
+    except (KeyError, TypeError, ValueError) as err:
+        raise DatasetFormatError(f'{path}: bad camera description ({err!r})') from err
+    coeffs = data.get('distortion_coefficients', {}).get('data', [])
+    if any(float(c) != 0.0 for c in coeffs):
+        raise DatasetFormatError(f'{path}: distorted cameras are not supported')
+    return K, width, height
+
+
+def parse_meta(path: str) -> tuple:
+    """Return (domain or None, class names tuple, colours tuple of [r, g, b]) from meta.yaml."""
+    data = load_yaml(path)
+    classes = data.get('classes', [])
+    colors = data.get('colors', [])
+    if not all(isinstance(c, str) for c in classes):
+        raise DatasetFormatError(f'{path}: classes must be a list of names')
+    if len(colors) != len(classes) or not all(
+            isinstance(c, list) and len(c) == 3 for c in colors):
+        raise DatasetFormatError(f'{path}: colors must list one [r, g, b] per class')
+    return data.get('domain'), tuple(classes), tuple(list(map(int, c)) for c in colors)
+
+
+def meta_yaml(domain: Optional[str], classes: Sequence[str], colors: Sequence) -> dict:
+    """Return the meta.yaml dictionary."""
+    return {
+        'domain': domain, 'classes': list(classes),
+        'colors': [[int(v) for v in c] for c in colors], 'ignore_label': IGNORE_LABEL,
+        'depth_png': {'units': 'millimetres', 'scale': DEPTH_PNG_SCALE, 'invalid': 0},
+    }

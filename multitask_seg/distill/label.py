@@ -1,0 +1,209 @@
+# Copyright 2026 The multitask_seg Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+Label what a dataset lacks with a teacher's hard predictions (pseudo-labels).
+
+    multitask_seg_label --teacher teacher.pt --input DATASET --output PSEUDO
+
+Writes PSEUDO/segmentation/<name>.png and/or PSEUDO/depth/<name>.png in the dataset folder
+layout, only for samples without ground truth for that task (unless told to overwrite),
+plus meta.yaml (the teacher's classes) and manifest.json (what was done, with which
+teacher). Killed and restarted, it skips the files already written; each file appears
+whole or not at all.
+"""
+
+import argparse
+from datetime import datetime, timezone
+import hashlib
+import json
+import os
+from pathlib import Path
+import shutil
+import sys
+import tempfile
+import time
+
+import numpy as np
+from tqdm import tqdm
+import yaml
+
+from .sources import open_source
+from ..data.folder_format import depth_to_png, meta_yaml, TASK_DIRS, write_png
+from ..inference import Predictor
+
+
+def sha256(path: Path) -> str:
+    """Return the hex SHA-256 of a file (identifies the teacher in the manifest)."""
+    digest = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for block in iter(lambda: f.read(1 << 20), b''):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def write_atomic_png(path: Path, array: np.ndarray) -> None:
+    """Write a PNG under a temporary name, then rename: readers never see half a file."""
+    fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
+    os.close(fd)
+    try:
+        write_png(tmp, array)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_atomic_text(path: Path, text: str) -> None:
+    """Write a text file under a temporary name, then rename."""
+    tmp = path.with_name(f'.{path.name}.tmp')
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def remove_stale_temporaries(output: Path) -> int:
+    """Delete temporary files a killed run left behind; return how many."""
+    stale = [p for folder in TASK_DIRS.values() for p in (output / folder).glob('.*.tmp')]
+    for path in stale:
+        path.unlink()
+    return len(stale)
+
+
+def plan(source, tasks: list[str], output: Path, overwrite: bool) -> tuple[list, dict]:
+    """
+    Decide which (sample, task) pairs still need a pseudo-label.
+
+    :return: ([(index, name, [tasks to label])], counts of what is skipped and why).
+    """
+    work, counts = [], {'skipped_ground_truth': 0, 'skipped_done': 0}
+    for index, name in enumerate(source.names):
+        todo = []
+        for task in tasks:
+            if not overwrite and source.has(index, task):
+                counts['skipped_ground_truth'] += 1
+            elif (output / TASK_DIRS[task] / f'{name}.png').is_file():
+                counts['skipped_done'] += 1
+            else:
+                todo.append(task)
+        if todo:
+            work.append((index, name, todo))
+    return work, counts
+
+
+def label(predictor: Predictor, source, work: list, output: Path, batch_size: int,
+          confidence: float) -> int:
+    """Predict and write every planned pseudo-label, a batch at a time; return files written."""
+    written = 0
+    bar = tqdm(total=len(work), unit='img', desc='labelling', dynamic_ncols=True)
+    for start in range(0, len(work), batch_size):
+        chunk = work[start:start + batch_size]
+        images = [source.image(index) for index, _, _ in chunk]
+        results = predictor.predict(images, confidence=confidence > 0)
+        for (_, name, todo), result in zip(chunk, results):
+            for task in todo:
+                if task == 'segmentation':
+                    labels = result['segmentation']
+                    if confidence > 0:
+                        labels = np.where(result['segmentation_confidence'] < confidence,
+                                          np.uint8(255), labels)
+                    array = labels
+                else:
+                    array = depth_to_png(result['depth'])
+                write_atomic_png(output / TASK_DIRS[task] / f'{name}.png', array)
+                written += 1
+        bar.update(len(chunk))
+    bar.close()
+    return written
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """Parse the command line."""
+    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    parser.add_argument('--teacher', required=True, type=Path,
+                        help='teacher model: a .pt checkpoint or .onnx export of this package')
+    parser.add_argument('--input', required=True, type=Path,
+                        help='a dataset folder (images/ + annotations) or a folder of images')
+    parser.add_argument('--output', required=True, type=Path, help='pseudo-label folder')
+    parser.add_argument('--tasks', default='segmentation,depth',
+                        help='comma-separated tasks to label (default: %(default)s)')
+    parser.add_argument('--confidence', type=float, default=0.0,
+                        help='segmentation pixels whose softmax probability is below this '
+                             'become 255 (ignore); 0 keeps every pixel')
+    parser.add_argument('--overwrite-ground-truth', action='store_true',
+                        help='label samples that have ground truth too (default: skip them)')
+    parser.add_argument('--batch-size', type=int, default=8)
+    parser.add_argument('--device', default='auto', help="'cpu', 'cuda' or 'auto'")
+    parser.add_argument('--threads', type=int, default=None, help='CPU threads')
+    parser.add_argument('--input-size', default='checkpoint',
+                        help="'checkpoint', 'native' or HxW, e.g. 480x640")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Label, resumably; exit 2 with a message naming the problem on bad input."""
+    args = parse_args(argv)
+    started = time.time()
+    device = args.device
+    if device == 'auto':
+        import torch
+        device = 'cuda' if torch.cuda.is_available() else 'cpu'
+    size = args.input_size
+    if 'x' in size:
+        size = tuple(int(v) for v in size.split('x'))
+    try:
+        predictor = Predictor(args.teacher, device=device, input_size=size,
+                              num_threads=args.threads)
+        source = open_source(args.input)
+    except (OSError, ValueError) as exc:
+        print(f'multitask_seg_label: {exc}', file=sys.stderr)
+        return 2
+    tasks = [t.strip() for t in args.tasks.split(',') if t.strip()]
+    unknown = [t for t in tasks if t not in TASK_DIRS or t not in predictor.tasks]
+    if unknown:
+        print(f'multitask_seg_label: the teacher {args.teacher} cannot label {unknown}; it '
+              f'predicts {sorted(predictor.tasks)}', file=sys.stderr)
+        return 2
+    if 'segmentation' in tasks and len(predictor.info.classes) > 255:
+        print('multitask_seg_label: more than 255 classes do not fit 8-bit label PNGs',
+              file=sys.stderr)
+        return 2
+
+    output = args.output
+    for task in tasks:
+        (output / TASK_DIRS[task]).mkdir(parents=True, exist_ok=True)
+    stale = remove_stale_temporaries(output)
+    write_atomic_text(output / 'meta.yaml', yaml.safe_dump(
+        meta_yaml(None, predictor.info.classes, predictor.info.colors), sort_keys=False))
+    if (args.input / 'camera.yaml').is_file():
+        shutil.copyfile(args.input / 'camera.yaml', output / 'camera.yaml')
+    work, counts = plan(source, tasks, output, args.overwrite_ground_truth)
+    written = label(predictor, source, work, output, args.batch_size, args.confidence)
+
+    manifest_path = output / 'manifest.json'
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
+    manifest.setdefault('runs', []).append({
+        'teacher': str(args.teacher.resolve()), 'teacher_sha256': sha256(args.teacher),
+        'input': str(args.input.resolve()), 'tasks': tasks, 'confidence': args.confidence,
+        'overwrite_ground_truth': args.overwrite_ground_truth, 'device': device,
+        'input_size': args.input_size, 'written': written, 'stale_temporaries_removed': stale,
+        **counts, 'samples': len(source.names), 'seconds': round(time.time() - started, 2),
+        'finished': datetime.now(timezone.utc).isoformat(timespec='seconds')})
+    write_atomic_text(manifest_path, json.dumps(manifest, indent=1))
+    print(f'labelled {written} files into {output} ({counts["skipped_done"]} already done, '
+          f'{counts["skipped_ground_truth"]} with ground truth)')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
