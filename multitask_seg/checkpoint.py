@@ -109,7 +109,7 @@ def git_commit() -> str:
 
 
 def save_checkpoint(path: str | Path, model: MultiTaskNet, info: ModelInfo,
-                    extra: dict[str, Any] | None = None) -> Path:
+                    extra: dict[str, Any] | None = None, half: bool = False) -> Path:
     """
     Write a checkpoint atomically: a reader sees the old file or the new one, never half.
 
@@ -118,11 +118,15 @@ def save_checkpoint(path: str | Path, model: MultiTaskNet, info: ModelInfo,
     :param info: classes, normalisation, depth contract and provenance (the git commit and
         the time are added unless given).
     :param extra: training state for resuming (tensors and plain data only).
+    :param half: store floating-point weights as float16, half the file size; loading
+        casts them back to the model's float32.
     """
     info.check(model.config)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    if half:
+        state = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
     described = asdict(info)
     described['provenance'] = {'git_commit': git_commit(),
                                'saved': datetime.now(timezone.utc).isoformat(timespec='seconds'),

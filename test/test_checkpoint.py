@@ -113,3 +113,16 @@ def test_save_refuses_inconsistent_info(tmp_path):
     with pytest.raises(ValueError, match='3 segmentation classes'):
         save_checkpoint(tmp_path / 'x.pt', build_model(CONFIG), ModelInfo(classes=['a']))
     assert not list(tmp_path.iterdir())
+
+
+def test_half_storage_loads_as_float32(tmp_path):
+    model = build_model(CONFIG).eval()
+    full = save_checkpoint(tmp_path / 'full.pt', model, default_info(CONFIG))
+    half = save_checkpoint(tmp_path / 'half.pt', model, default_info(CONFIG), half=True)
+    assert half.stat().st_size < 0.6 * full.stat().st_size
+    loaded, _, _ = load_checkpoint(half)
+    assert all(p.dtype == torch.float32 for p in loaded.parameters())
+    x = torch.randn(1, 3, 32, 32)
+    with torch.no_grad():
+        a, b = model(x), loaded(x)
+    assert (a['segmentation'] - b['segmentation']).abs().max() < 0.05

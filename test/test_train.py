@@ -171,3 +171,22 @@ def test_two_process_distributed_step(data, tmp_path):
     extra = read_checkpoint(tmp_path / 'ddp' / 'last.pt')['extra']
     # 4 samples per epoch split over 2 ranks, batch 1: each rank took 2 steps.
     assert extra['progress']['global_step'] == 2
+
+
+def test_other_reader_kinds_through_the_registry(data, tmp_path):
+    from multitask_seg.data.bag_writer import BagWriter
+
+    bag = tmp_path / 'frames.mcap'
+    with BagWriter(str(bag)) as writer:
+        for i in range(3):
+            frame = render_frame('indoor', i, height=H, width=W)
+            writer.write(1_000_000_000 + i * 100_000_000, frame.rgb, K=frame.K,
+                         labels=frame.labels, depth=frame.depth)
+    spec = DatasetSpec(name='bag', kind='bag', options={
+        'path': str(bag), 'image_topic': '/camera/image_raw',
+        'label_topic': '/camera/segmentation/ground_truth',
+        'depth_topic': '/camera/depth/ground_truth', 'classes': list(CLASSES['indoor'])})
+    view = LabelledView(spec, ['segmentation', 'depth'], pseudo=False)
+    assert len(view) == 3 and set(view[2]['targets']) == {'segmentation', 'depth'}
+    with pytest.raises(ValueError, match='give root for kind folder'):
+        DatasetSpec(name='x', kind='bag', root='/tmp').validate()

@@ -22,14 +22,14 @@ from torch.utils.data import Dataset, Sampler
 
 from .train_config import DatasetSpec
 from ..data.augment import augment, AugmentConfig
-from ..data.folder_dataset import FolderDataset
 from ..data.folder_format import png_to_depth, read_png, TASK_DIRS
 from ..data.mixing import MixedDataset, WeightedEpochSampler
+from ..data.registry import open_dataset as open_reader
 
 
 class LabelledView(Dataset):
     """
-    A folder dataset whose samples carry the targets a training spec asks for.
+    A dataset whose samples carry the targets a training spec asks for.
 
     Ground truth for the tasks in ``spec.ground_truth`` (all when None) that the model
     has; where a sample has none for a task with a pseudo-label folder, the teacher's
@@ -43,7 +43,10 @@ class LabelledView(Dataset):
     """
 
     def __init__(self, spec: DatasetSpec, tasks: Sequence[str], pseudo: bool) -> None:
-        self.base = FolderDataset(spec.root)
+        options = dict(spec.options)
+        if spec.kind == 'folder':
+            options['root'] = spec.root
+        self.base = open_reader(spec.kind, **options)
         self.classes, self.colors = self.base.classes, self.base.colors
         wanted = set(tasks)
         self.ground_truth = wanted & set(spec.ground_truth if spec.ground_truth is not None

@@ -119,7 +119,9 @@ def train_one_epoch(model, loader, optimizer, scheduler, config: TrainConfig, de
                disable=progress['rank'] != 0, initial=progress['step'],
                total=progress['step'] + len(loader), dynamic_ncols=True)
     for batch in bar:
-        image = batch['image'].to(device, non_blocking=True)
+        image = batch['image'].to(device, non_blocking=True).contiguous(
+            memory_format=torch.channels_last if device.type == 'cpu'
+            else torch.contiguous_format)
         targets = {k: v.to(device, non_blocking=True) for k, v in batch['targets'].items()}
         with autocast:
             outputs = model(image)
@@ -249,7 +251,9 @@ def main(argv: list[str] | None = None) -> int:
         scheduler.load_state_dict(extra['scheduler'])
         torch.set_rng_state(extra['rng'])
         progress.update(extra['progress'], rank=rank)
-    model.to(device)
+    # NHWC runs this network several times faster on CPUs, in training as in inference.
+    layout = torch.channels_last if device.type == 'cpu' else torch.contiguous_format
+    model.to(device, memory_format=layout)
     wrapped = DistributedDataParallel(model) if world > 1 else model
     log = Logbook(output, enabled=rank == 0, resume=args.resume)
 

@@ -15,6 +15,7 @@
 """The trainer's typed config schema; YAML files only override its defaults."""
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..data.augment import AugmentConfig
 from ..model import ModelConfig, TASK_KINDS
@@ -26,7 +27,11 @@ class DatasetSpec:
     One dataset of the mix, and where each of its tasks' targets come from.
 
     :ivar name: a short name for logs and metrics.
-    :ivar root: the dataset's folder (the package's folder layout).
+    :ivar root: the dataset's folder, for kind 'folder' (the package's folder layout).
+    :ivar kind: reader of ``multitask_seg.data.registry``: 'folder', 'nyud_mat',
+        'nyud_raw', 'kitti_depth', 'kitti_semantics' or 'bag'.
+    :ivar options: the reader's constructor arguments (e.g. path, mapping, split for
+        'nyud_mat'; path, image_topic, label_topic, depth_topic for 'bag').
     :ivar ground_truth: tasks whose annotations are taken from the dataset itself (None:
         every task it has).
     :ivar pseudo_labels: task -> folder of a teacher's pseudo-labels (the folder layout),
@@ -38,7 +43,9 @@ class DatasetSpec:
     """
 
     name: str
-    root: str
+    root: str | None = None
+    kind: str = 'folder'
+    options: dict[str, Any] = field(default_factory=dict)
     ground_truth: list[str] | None = None
     pseudo_labels: dict[str, str] = field(default_factory=dict)
     weight: float = 1.0
@@ -50,6 +57,9 @@ class DatasetSpec:
         for task in list(self.ground_truth or []) + list(self.pseudo_labels):
             if task not in TASK_KINDS:
                 raise ValueError(f'dataset {self.name}: unknown task {task!r}')
+        if (self.kind == 'folder') != (self.root is not None):
+            raise ValueError(f'dataset {self.name}: give root for kind folder, and options '
+                             f'(not root) for other kinds')
         if self.weight < 0:
             raise ValueError(f'dataset {self.name}: weight must be >= 0')
 

@@ -1,0 +1,291 @@
+# Copyright 2026 The multitask_seg Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+The paper's experiment in miniature, on synthetic scenes, as one resumable command.
+
+    python -m multitask_seg.distill.experiment --config config/experiment/miniature.yaml
+
+1. render a fully labelled source set per domain (its own scenes) and train a teacher;
+2. render an uneven target set (few frames with segmentation, many with depth only,
+   along robot trajectories) and held-out validation and test scenes;
+3. the teacher pseudo-labels the target frames that lack segmentation;
+4. train MobileNet-v2 students: (a) target labels only, (b) plus pseudo-labels; and one
+   joint student over both domains with a union segmentation head;
+5. score everything on the held-out test scenes; write results.json and results.md.
+
+Every step skips work already finished, so a killed run continues where it stopped.
+"""
+
+import argparse
+from dataclasses import asdict, dataclass, field
+import json
+from pathlib import Path
+import sys
+
+import numpy as np
+import torch
+import yaml
+
+from . import label, train
+from .datasets import open_dataset
+from .train_config import DatasetSpec
+from ..checkpoint import load_checkpoint, read_checkpoint
+from ..config_io import load_config
+from ..data import FolderWriter
+from ..data.synth import CLASSES, COLORS, render_frame, render_sequence, split_seeds
+
+# Target scenes start here inside the train seed range, far from the source scenes.
+TARGET_SEED_BASE = 500_000
+
+
+@dataclass
+class RunSettings:
+    """How long one network trains: epochs x epoch_size samples in batches."""
+
+    epochs: int = 10
+    epoch_size: int = 800
+    batch_size: int = 8
+
+
+@dataclass
+class ExperimentConfig:
+    """
+    Sizes of the miniature experiment (see config/experiment/miniature.yaml).
+
+    :ivar height, width: rendered frame size; the networks train and test at it.
+    :ivar source_frames: fully labelled frames per domain, for the teachers.
+    :ivar target_labelled: domain -> target frames with segmentation (and depth).
+    :ivar target_unlabelled: domain -> target frames with depth only.
+    :ivar sequence_length: target frames come as robot trajectories of this many frames.
+    :ivar val_frames, test_frames: held-out frames per domain (disjoint seed ranges).
+    :ivar teacher_encoder: encoder of the teachers.
+    :ivar domains: domains with an (a)/(b) student comparison.
+    :ivar seeds: training seeds of the students; results report mean and spread.
+    """
+
+    output: str = 'build/experiment'
+    height: int = 120
+    width: int = 160
+    source_frames: int = 1500
+    target_labelled: dict[str, int] = field(
+        default_factory=lambda: {'indoor': 300, 'outdoor': 100})
+    target_unlabelled: dict[str, int] = field(
+        default_factory=lambda: {'indoor': 3000, 'outdoor': 2000})
+    sequence_length: int = 10
+    val_frames: int = 50
+    test_frames: int = 200
+    teacher_encoder: str = 'resnet18'
+    domains: list[str] = field(default_factory=lambda: ['indoor', 'outdoor'])
+    seeds: list[int] = field(default_factory=lambda: [0])
+    joint: bool = True
+    teacher: RunSettings = field(default_factory=RunSettings)
+    student: RunSettings = field(default_factory=RunSettings)
+    depth_cap: dict[str, float] = field(
+        default_factory=lambda: {'indoor': 10.0, 'outdoor': 80.0})
+
+
+def _writer(root: Path, domain: str, config: ExperimentConfig) -> FolderWriter:
+    frame = render_frame(domain, 0, height=config.height, width=config.width)
+    return FolderWriter(str(root), classes=CLASSES[domain], colors=COLORS[domain], K=frame.K,
+                        width=config.width, height=config.height, domain=domain)
+
+
+def render_sets(config: ExperimentConfig, root: Path) -> None:
+    """Render source, target, validation and test sets for every domain (once)."""
+    h, w = config.height, config.width
+    for domain in sorted({*config.domains, *(['indoor', 'outdoor'] if config.joint else [])}):
+        done = root / f'.{domain}_rendered'
+        if done.exists():
+            continue
+        source = _writer(root / f'source_{domain}', domain, config)
+        for i, seed in enumerate(split_seeds('train')[:config.source_frames]):
+            f = render_frame(domain, seed, height=h, width=w)
+            source.write(f'{i:05d}', f.rgb, segmentation=f.labels, depth=f.sensor_depth)
+        target = _writer(root / f'target_{domain}', domain, config)
+        labelled = config.target_labelled[domain]
+        total = labelled + config.target_unlabelled[domain]
+        every = max(total // max(labelled, 1), 1)
+        sequences = -(-total // config.sequence_length)
+        n = 0
+        for s in range(sequences):
+            for f in render_sequence(domain, TARGET_SEED_BASE + s, config.sequence_length,
+                                     height=h, width=w):
+                if n == total:
+                    break
+                keep = n % every == 0 and n // every < labelled
+                target.write(f'{s:04d}_{f.index:03d}', f.rgb, depth=f.sensor_depth,
+                             segmentation=f.labels if keep else None)
+                n += 1
+        for split, count in (('val', config.val_frames), ('test', config.test_frames)):
+            writer = _writer(root / f'{split}_{domain}', domain, config)
+            for i, seed in enumerate(split_seeds(split)[:count]):
+                f = render_frame(domain, seed, height=h, width=w)
+                # Indoor ground truth is dense (as NYUD's filled depth), outdoor sparse LiDAR
+                # (as KITTI's).
+                depth = f.depth if domain == 'indoor' else f.sensor_depth
+                writer.write(f'{i:05d}', f.rgb, segmentation=f.labels, depth=depth)
+        done.touch()
+
+
+def train_run(name: str, root: Path, datasets: list[dict], val: list[dict], model: dict,
+              settings: RunSettings, config: ExperimentConfig, seed: int,
+              classes: list[str], colors: list) -> Path:
+    """Write a training config and train it (resuming a killed run); return last.pt."""
+    output = root / 'runs' / name
+    last = output / 'last.pt'
+    if last.is_file() and read_checkpoint(last)['extra']['progress']['epoch'] >= settings.epochs:
+        return last
+    train_config = {
+        'output': str(output), 'model': model, 'datasets': datasets, 'val': val,
+        'classes': classes, 'colors': [list(c) for c in colors],
+        'augment': {'crop': [config.height, config.width], 'scale': [0.8, 1.5]},
+        'batch_size': settings.batch_size, 'epochs': settings.epochs,
+        'epoch_size': settings.epoch_size, 'seed': seed, 'save_every': 50,
+        'inference_size': [config.height, config.width], 'depth_range': [0.1, 80.0],
+    }
+    path = root / 'configs' / f'{name}.yaml'
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(train_config, sort_keys=False))
+    train.main(['--config', str(path), '--resume'])
+    return last
+
+
+def test_scores(checkpoint: Path, specs: list[DatasetSpec]) -> dict:
+    """Score a checkpoint on held-out test sets with the trainer's evaluation code."""
+    model, info, _ = load_checkpoint(checkpoint)
+    model = model.to(memory_format=torch.channels_last)
+    datasets = {s.name: open_dataset(s, model.config.tasks, train=False) for s in specs}
+    return train.evaluate(model, datasets, specs, info, torch.device('cpu'))
+
+
+def run(config: ExperimentConfig) -> dict:
+    """Run every step; return the results table as data."""
+    root = Path(config.output)
+    data = root / 'data'
+    render_sets(config, data)
+    results = {'config': asdict(config), 'rows': []}
+    pseudo = {}
+    all_domains = sorted({*config.domains, *(['indoor', 'outdoor'] if config.joint else [])})
+
+    def spec(domain: str, split: str, **kw) -> dict:
+        return {'name': f'{split}_{domain}', 'root': str(data / f'{split}_{domain}'),
+                'depth_cap': config.depth_cap[domain], **kw}
+
+    for domain in all_domains:
+        classes = list(CLASSES[domain])
+        teacher = train_run(
+            f'teacher_{domain}', root, [spec(domain, 'source')], [spec(domain, 'val')],
+            {'encoder': config.teacher_encoder, 'depthwise_last_crp': False,
+             'tasks': {'segmentation': len(classes), 'depth': 1}},
+            config.teacher, config, 0, classes, COLORS[domain])
+        results['rows'].append(_row(f'teacher {config.teacher_encoder} ({domain})', teacher,
+                                    [DatasetSpec(**spec(domain, 'test'))], root))
+        pseudo[domain] = root / 'pseudo' / domain
+        label.main(['--teacher', str(teacher), '--input', str(data / f'target_{domain}'),
+                    '--output', str(pseudo[domain]), '--tasks', 'segmentation',
+                    '--device', 'cpu'])
+
+    student = {'tasks': None, 'encoder': 'mobilenet_v2'}
+    for domain in config.domains:
+        classes = list(CLASSES[domain])
+        student['tasks'] = {'segmentation': len(classes), 'depth': 1}
+        for seed in config.seeds:
+            for variant, extra in (('a', {}),
+                                   ('b', {'pseudo_labels': {'segmentation':
+                                                            str(pseudo[domain])}})):
+                name = f'student_{variant}_{domain}_seed{seed}'
+                last = train_run(name, root, [spec(domain, 'target', **extra)],
+                                 [spec(domain, 'val')], dict(student), config.student,
+                                 config, seed, classes, COLORS[domain])
+                best = last.parent / 'best.pt'
+                title = (f'student ({variant}) {domain}: '
+                         + ('target labels only' if variant == 'a' else '+ pseudo-labels'))
+                results['rows'].append(_row(title, best, [DatasetSpec(**spec(domain, 'test'))],
+                                            root, seed=seed))
+
+    if config.joint:
+        union = list(CLASSES['indoor']) + list(CLASSES['outdoor'])
+        offsets = {'indoor': 0, 'outdoor': len(CLASSES['indoor'])}
+        datasets = [spec(d, 'target', class_offset=offsets[d],
+                         pseudo_labels={'segmentation': str(pseudo[d])}) for d in offsets]
+        val = [spec(d, 'val', class_offset=offsets[d]) for d in offsets]
+        last = train_run('student_joint', root, datasets, val,
+                         {'encoder': 'mobilenet_v2',
+                          'tasks': {'segmentation': len(union), 'depth': 1}},
+                         config.student, config, config.seeds[0], union,
+                         list(COLORS['indoor']) + list(COLORS['outdoor']))
+        tests = [DatasetSpec(**spec(d, 'test', class_offset=offsets[d])) for d in offsets]
+        results['rows'].append(_row('joint student, both domains, union head (b)',
+                                    last.parent / 'best.pt', tests, root))
+    (root / 'results.json').write_text(json.dumps(results, indent=1))
+    (root / 'results.md').write_text(markdown(results))
+    return results
+
+
+def _row(title: str, checkpoint: Path, tests: list[DatasetSpec], root: Path,
+         seed: int = 0) -> dict:
+    scores = test_scores(checkpoint, tests)
+    payload = read_checkpoint(checkpoint)
+    params = sum(v.numel() for k, v in payload['state_dict'].items()
+                 if not k.endswith(('running_mean', 'running_var', 'num_batches_tracked')))
+    csv = checkpoint.parent / 'metrics.csv'
+    seconds = 0.0
+    if csv.is_file():
+        import csv as csv_module
+        with open(csv) as f:
+            seconds = sum(float(r['seconds']) for r in csv_module.DictReader(f))
+    return {'title': title, 'checkpoint': str(checkpoint.relative_to(root)), 'seed': seed,
+            'encoder': payload['model'].encoder, 'params': params,
+            'train_minutes': round(seconds / 60, 1), 'scores': scores}
+
+
+def markdown(results: dict) -> str:
+    """Render the results as a Markdown table (mean over seeds where several)."""
+    grouped: dict[str, list[dict]] = {}
+    for row in results['rows']:
+        grouped.setdefault(row['title'], []).append(row)
+    lines = ['| model | test set | mIoU % | RMSE lin (m) | RMSE log | params | train min '
+             '| seeds |', '|---|---|---|---|---|---|---|---|']
+    for title, rows in grouped.items():
+        sets = sorted({k.split('/')[0] for k in rows[0]['scores']})
+        for test_set in sets:
+            def stat(key: str, scale: float = 1.0, digits: int = 3) -> str:
+                values = [r['scores'].get(f'{test_set}/{key}') for r in rows]
+                values = [v * scale for v in values if v is not None]
+                if not values:
+                    return '-'
+                text = f'{np.mean(values):.{digits}f}'
+                return text + (f' ± {np.std(values):.{digits}f}' if len(values) > 1 else '')
+            lines.append(
+                f'| {title} | {test_set} | {stat("miou", 100, 1)} | {stat("rmse")} | '
+                f'{stat("rmse_log")} | {rows[0]["params"]:,} | '
+                f'{np.mean([r["train_minutes"] for r in rows]):.1f} | {len(rows)} |')
+    return '\n'.join(lines) + '\n'
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the experiment the config describes and print its table."""
+    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    parser.add_argument('--config', type=Path, default=None,
+                        help='experiment YAML (default: the built-in miniature sizes)')
+    args = parser.parse_args(argv)
+    config = load_config(ExperimentConfig, args.config) if args.config else ExperimentConfig()
+    results = run(config)
+    print(markdown(results))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

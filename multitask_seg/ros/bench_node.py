@@ -1,0 +1,262 @@
+# Copyright 2026 The multitask_seg Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+Benchmark the node against its own inference core, over DDS on this machine.
+
+    python -m multitask_seg.ros.bench_node [--checkpoint model.pt] [--out build/bench.json]
+
+Starts multitask_seg_node as its own process and measures, at 640 x 480 by default:
+
+    node_overhead_ratio       median input-to-publish latency (a frame published, its
+                              depth image received, one frame in flight) over the median
+                              Predictor.predict latency on the same frames in this run
+    node_fps_<W>x<H>          depth images per second from one camera fed faster than the
+                              node can keep up (the node drops the excess)
+    node_fps_2cams_<W>x<H>    the same per camera, two cameras fed together (batched)
+
+plus the two medians in milliseconds. Keys are merged into ``--out`` (read, update,
+atomic replace, under a lock file) so other benchmarks can share the file. Without
+``--checkpoint`` a randomly initialised model (5 classes + depth) runs at the image size.
+DDS discovery stays on localhost, in a domain id of this run's own.
+"""
+
+import argparse
+import contextlib
+import fcntl
+import json
+import os
+from pathlib import Path
+import random
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from typing import Any, Iterator
+
+import numpy as np
+
+# Untimed frames first: the first forward passes at a new size are several times slower.
+WARM_UP = 3
+PAUSE = 0.3
+
+
+def merge_json(path: Path, values: dict[str, Any]) -> dict[str, Any]:
+    """Merge ``values`` into the JSON object in ``path`` atomically; return the result."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(path.name + '.lock'), 'w') as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        data = json.loads(path.read_text()) if path.exists() else {}
+        data.update(values)
+        fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
+        try:
+            with os.fdopen(fd, 'w') as f:
+                json.dump(data, f, indent=2, sort_keys=True)
+                f.write('\n')
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    return data
+
+
+def random_checkpoint(folder: Path) -> Path:
+    """Write a randomly initialised 5-class + depth model that runs at each image's size."""
+    from ..checkpoint import default_info, save_checkpoint
+    from ..model import build_model, ModelConfig
+
+    config = ModelConfig(tasks={'segmentation': 5, 'depth': 1})
+    return save_checkpoint(folder / 'random.pt', build_model(config),
+                           default_info(config, depth_range=[0.1, 10.0]))
+
+
+def timed(call: Any, *args: Any) -> float:
+    """Return the seconds ``call(*args)`` took."""
+    start = time.perf_counter()
+    call(*args)
+    return time.perf_counter() - start
+
+
+@contextlib.contextmanager
+def node_process(checkpoint: Path, cameras: list[str], input_size: str,
+                 log: Path) -> Iterator[subprocess.Popen]:
+    """
+    Run multitask_seg_node in its own process; stop it with SIGINT afterwards.
+
+    Its input is reliable (still keep-last 1, so still drop-oldest): between processes,
+    best-effort 640 x 480 frames are mostly lost in Fast DDS's default UDP fragments.
+    """
+    with open(log, 'w') as out:
+        process = subprocess.Popen(
+            [sys.executable, '-m', 'multitask_seg.ros.node', '--ros-args',
+             '-p', f'checkpoint:={checkpoint}', '-p', f'cameras:=[{",".join(cameras)}]',
+             '-p', f'input_size:={input_size}', '-p', 'input_qos:=reliable'],
+            stdout=out, stderr=subprocess.STDOUT)
+        try:
+            yield process
+        finally:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def node_latency(probe: Any, image: np.ndarray) -> float:
+    """Seconds from publishing a frame to receiving its depth image, nothing else queued."""
+    from .probe import image_message
+
+    topic = 'cam0/depth/image'
+    msg = image_message(image, probe.get_clock().now().to_msg(), 'bench')
+    count = len(probe.received[topic])
+    start = time.monotonic()
+    probe.image_pubs['cam0'].publish(msg)
+    answers = probe.wait_for(topic, count + 1, 60.0)
+    if len(answers) <= count:
+        raise TimeoutError('the node did not answer within 60 s')
+    return answers[count][0] - start
+
+
+def node_fps(probe: Any, frames: list[np.ndarray], cameras: list[str], rate: float,
+             seconds: float) -> float:
+    """Depth images per second per camera while each camera publishes at ``rate`` Hz."""
+    from .probe import image_message
+
+    messages = [image_message(image, probe.get_clock().now().to_msg(), 'bench')
+                for image in frames]
+    probe.clear()
+    start = time.monotonic()
+    i = 0
+    while (now := time.monotonic()) < start + seconds:
+        for camera in cameras:
+            probe.image_pubs[camera].publish(messages[i % len(messages)])
+        i += 1
+        time.sleep(max(0.0, start + i / rate - now))
+    counts = [sum(start <= t <= start + seconds for t, _ in probe.received[f'{c}/depth/image'])
+              for c in cameras]
+    return statistics.mean(counts) / seconds
+
+
+def run(args: argparse.Namespace, work: Path) -> dict[str, float]:
+    """Measure everything; return the JSON keys and values."""
+    import rclpy
+
+    from .params import parse_input_size
+    from .probe import image_message, ProbeNode, spinning
+    from ..inference import Predictor
+
+    height, width = args.height, args.width
+    rng = np.random.default_rng(0)
+    frames = [rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
+              for _ in range(args.frames)]
+    checkpoint = args.checkpoint or random_checkpoint(work)
+    predictor = Predictor(checkpoint, input_size=parse_input_size(args.input_size))
+    cameras = ['cam0', 'cam1']
+    rclpy.init()
+    try:
+        with node_process(checkpoint, cameras, args.input_size, work / 'node.log'):
+            probe = ProbeNode(cameras, outputs=('depth/image',), headers_only=True)
+            with spinning(probe):
+                if not probe.wait_matched(timeout=60):
+                    raise RuntimeError(f'node did not come up; see {work / "node.log"}')
+                probe.send_until_answered(probe.image_pubs['cam0'], image_message(
+                    frames[0], probe.get_clock().now().to_msg(), 'warm-up'),
+                    'cam0/depth/image', timeout=60)
+                for image in frames[:WARM_UP]:
+                    predictor.predict([image])
+                    node_latency(probe, image)
+                # Alternating keeps both measurements under the same machine load. The
+                # pauses let the other process's OpenMP threads stop spin-waiting, which
+                # otherwise steals the cores from the one being timed.
+                core, node = [], []
+                for image in frames:
+                    time.sleep(PAUSE)
+                    core.append(timed(predictor.predict, [image]))
+                    time.sleep(PAUSE)
+                    node.append(node_latency(probe, image))
+                core, latency = statistics.median(core), statistics.median(node)
+                print(f'inference core {core * 1e3:.1f} ms, node {latency * 1e3:.1f} ms '
+                      f'per frame', flush=True)
+                del predictor
+                # Feeding at twice what the node can do keeps it busy without flooding DDS.
+                rate = 2.0 / latency
+                fps = node_fps(probe, frames, cameras[:1], rate, args.seconds)
+                fps2 = node_fps(probe, frames, cameras, rate, args.seconds)
+            probe.destroy_node()
+    finally:
+        rclpy.shutdown()
+    size = f'{width}x{height}'
+    return {
+        'node_overhead_ratio': round(latency / core, 3),
+        f'node_fps_{size}': round(fps, 2),
+        f'node_fps_2cams_{size}': round(fps2, 2),
+        f'node_latency_ms_{size}': round(latency * 1e3, 2),
+        f'node_core_latency_ms_{size}': round(core * 1e3, 2),
+    }
+
+
+@contextlib.contextmanager
+def local_dds() -> Iterator[None]:
+    """
+    Keep DDS on localhost in a domain of this run's own; restore the environment after.
+
+    Set before rclpy starts here and inherited by the node's process: no multicast onto
+    the network, and no cross-talk with other runs on this machine.
+    """
+    saved = {name: os.environ.get(name)
+             for name in ('ROS_AUTOMATIC_DISCOVERY_RANGE', 'ROS_DOMAIN_ID')}
+    os.environ['ROS_AUTOMATIC_DISCOVERY_RANGE'] = 'LOCALHOST'
+    os.environ['ROS_DOMAIN_ID'] = str(random.SystemRandom().randint(1, 200))
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """Parse the command line."""
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('--checkpoint', type=Path, help='model file (default: random model)')
+    parser.add_argument('--out', type=Path, default=Path('build/bench.json'),
+                        help='JSON file to merge the results into')
+    parser.add_argument('--height', type=int, default=480)
+    parser.add_argument('--width', type=int, default=640)
+    parser.add_argument('--input-size', default='native',
+                        help="node parameter input_size: 'native', 'checkpoint' or 'HxW'")
+    parser.add_argument('--frames', type=int, default=20, help='frames timed one by one')
+    parser.add_argument('--seconds', type=float, default=5.0, help='length of each fps run')
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> dict[str, float]:
+    """Run the benchmark and merge its results into ``--out``."""
+    args = parse_args(argv)
+    with local_dds(), tempfile.TemporaryDirectory(prefix='bench_node.') as work:
+        results = run(args, Path(work))
+    merge_json(args.out, results)
+    print(json.dumps(results, indent=2))
+    return results
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,185 @@
+# Copyright 2026 The multitask_seg Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+The node's parameters: names, defaults, descriptions, and validation. No rclpy here.
+
+``PARAMETERS`` is the single list the node declares and config/params.yaml documents;
+``parse_settings`` turns the values into a checked ``Settings`` or raises ValueError
+whose message starts with 'parameter <name>:'.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+import re
+from typing import Any
+
+from .convert import DEPTH_ENCODINGS
+
+QOS_NAMES = ('sensor_data', 'best_effort', 'reliable')
+TRANSPORTS = ('raw', 'compressed')
+PRECISIONS = ('fp32', 'fp16', 'bf16')
+CLOUD_COLORS = ('image', 'class')
+# Past this many pixels an image is rejected before inference (the predictor's own limit).
+DEFAULT_MAX_PIXELS = 4096 * 4096
+CAMERA_NAME = re.compile(r'^[A-Za-z][A-Za-z0-9_]*(/[A-Za-z][A-Za-z0-9_]*)*$')
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A declared parameter: default (which also fixes its type) and description."""
+
+    default: Any
+    description: str
+    read_only: bool = True
+    # rclpy gives an empty list override no element type, so '[]' would fail with a type
+    # error instead of the clear 'empty' message; such parameters are checked here instead.
+    any_type: bool = False
+
+
+PARAMETERS = {
+    'checkpoint': Spec('', 'model file: a .pt checkpoint or its .onnx export (required)'),
+    'cameras': Spec(['camera'], 'camera names; <name>/image_raw and <name>/camera_info '
+                                'are read, <name>/segmentation/... written', any_type=True),
+    'transport': Spec('raw', "input transport of every camera: 'raw' (<name>/image_raw) or "
+                             "'compressed' (<name>/image_raw/compressed, JPEG or PNG); "
+                             '<name>.transport overrides it per camera'),
+    'device': Spec('cpu', "inference device: 'cpu', 'cuda' or 'cuda:N'"),
+    'precision': Spec('fp32', "'fp32', 'fp16' (CUDA only) or 'bf16'"),
+    'input_size': Spec('checkpoint', "network input size: 'checkpoint' (the size the model "
+                                     "was trained at), 'native' (each image's own) or "
+                                     "'<height>x<width>'"),
+    'num_threads': Spec(0, 'CPU inference threads; 0 keeps the library default'),
+    'max_pixels': Spec(DEFAULT_MAX_PIXELS, 'larger input images are rejected as bad frames'),
+    'input_qos': Spec('sensor_data', f'input QoS, one of {QOS_NAMES}; sensor_data = best '
+                                     f'effort, which also matches reliable publishers'),
+    'input_depth': Spec(1, 'input queue depth; 1 keeps only the latest frame'),
+    'output_qos': Spec('reliable', f'output QoS, one of {QOS_NAMES}'),
+    'output_depth': Spec(5, 'output queue depth'),
+    'depth_encoding': Spec('32FC1', "'32FC1' (metres, NaN invalid) or '16UC1' (millimetres, "
+                                    '0 invalid)'),
+    'overlay_alpha': Spec(1.0, 'weight of the class colour in segmentation/color; below 1 '
+                               'blends it over the camera image', read_only=False),
+    'cloud_decimation': Spec(1, 'points: keep every n-th row and column', read_only=False),
+    'cloud_color': Spec('image', "points rgb field: 'image' (camera colour) or 'class'",
+                        read_only=False),
+    'deadline_ms': Spec(100.0, 'diagnostics WARN when the median receive-to-publish '
+                               'latency exceeds it', read_only=False),
+    'diagnostics_period': Spec(1.0, 'seconds between /diagnostics reports'),
+    'managed': Spec(False, 'true: wait for lifecycle transitions (configure loads the '
+                           'model, activate subscribes); false: configure and activate at '
+                           'start-up'),
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Checked parameter values; see ``PARAMETERS`` for their meaning."""
+
+    checkpoint: str
+    cameras: tuple[str, ...]
+    transports: dict[str, str]
+    device: str
+    precision: str
+    input_size: str | tuple[int, int]
+    num_threads: int
+    max_pixels: int
+    input_qos: str
+    input_depth: int
+    output_qos: str
+    output_depth: int
+    depth_encoding: str
+    overlay_alpha: float
+    cloud_decimation: int
+    cloud_color: str
+    deadline_ms: float
+    diagnostics_period: float
+    managed: bool
+
+
+def _fail(name: str, problem: str) -> None:
+    raise ValueError(f'parameter {name}: {problem}')
+
+
+def _one_of(values: dict[str, Any], name: str, choices: tuple[str, ...]) -> str:
+    if values[name] not in choices:
+        _fail(name, f'{values[name]!r} is not one of {", ".join(choices)}')
+    return values[name]
+
+
+def _at_least(values: dict[str, Any], name: str, low: float) -> Any:
+    if values[name] < low:
+        _fail(name, f'must be at least {low}, got {values[name]}')
+    return values[name]
+
+
+def parse_input_size(text: str) -> str | tuple[int, int]:
+    """Parse 'checkpoint', 'native' or '<height>x<width>'."""
+    if text in ('checkpoint', 'native'):
+        return text
+    match = re.fullmatch(r'(\d+)x(\d+)', text)
+    if not match or min(int(v) for v in match.groups()) < 1:
+        _fail('input_size', f"{text!r} is not 'checkpoint', 'native' or '<height>x<width>'")
+    return int(match[1]), int(match[2])
+
+
+def parse_settings(values: dict[str, Any]) -> Settings:
+    """
+    Check parameter values and return them as Settings.
+
+    :param values: every name of ``PARAMETERS`` plus '<camera>.transport' per camera.
+
+    :raises: ValueError: 'parameter <name>: <problem>' for the first bad value.
+    """
+    checkpoint = values['checkpoint']
+    if not checkpoint:
+        _fail('checkpoint', 'empty; set it to a model file (.pt or .onnx), e.g. '
+                            '--ros-args -p checkpoint:=/path/to/model.pt')
+    if not Path(checkpoint).is_file():
+        _fail('checkpoint', f'file {checkpoint} does not exist')
+    cameras = values['cameras']
+    if not isinstance(cameras, (list, tuple)) or not all(isinstance(c, str) for c in cameras):
+        _fail('cameras', f'must be a list of camera names, got {cameras!r}')
+    cameras = tuple(cameras)
+    if not cameras:
+        _fail('cameras', 'empty; name at least one camera')
+    if len(set(cameras)) != len(cameras):
+        _fail('cameras', f'names repeat in {list(cameras)}')
+    for camera in cameras:
+        if not CAMERA_NAME.match(camera):
+            _fail('cameras', f'{camera!r} is not a valid name (letters, digits, _ and /)')
+    transports = {camera: _one_of(values, f'{camera}.transport', TRANSPORTS)
+                  for camera in cameras}
+    alpha = values['overlay_alpha']
+    if not 0.0 <= alpha <= 1.0:
+        _fail('overlay_alpha', f'must be in [0, 1], got {alpha}')
+    for name in ('deadline_ms', 'diagnostics_period'):
+        if values[name] <= 0:
+            _fail(name, f'must be positive, got {values[name]}')
+    return Settings(
+        checkpoint=checkpoint, cameras=cameras, transports=transports,
+        device=values['device'], precision=_one_of(values, 'precision', PRECISIONS),
+        input_size=parse_input_size(values['input_size']),
+        num_threads=_at_least(values, 'num_threads', 0),
+        max_pixels=_at_least(values, 'max_pixels', 1),
+        input_qos=_one_of(values, 'input_qos', QOS_NAMES),
+        input_depth=_at_least(values, 'input_depth', 1),
+        output_qos=_one_of(values, 'output_qos', QOS_NAMES),
+        output_depth=_at_least(values, 'output_depth', 1),
+        depth_encoding=_one_of(values, 'depth_encoding', DEPTH_ENCODINGS),
+        overlay_alpha=alpha,
+        cloud_decimation=_at_least(values, 'cloud_decimation', 1),
+        cloud_color=_one_of(values, 'cloud_color', CLOUD_COLORS),
+        deadline_ms=values['deadline_ms'], diagnostics_period=values['diagnostics_period'],
+        managed=values['managed'])

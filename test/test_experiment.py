@@ -1,0 +1,48 @@
+# Copyright 2026 The multitask_seg Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""End to end on tiny generated data: teacher, labelling, students, joint model, table."""
+
+import json
+
+from multitask_seg.distill.experiment import ExperimentConfig, main, run, RunSettings
+import yaml
+
+
+def test_label_train_evaluate_end_to_end(tmp_path):
+    tiny = RunSettings(epochs=1, epoch_size=4, batch_size=2)
+    config = ExperimentConfig(
+        output=str(tmp_path / 'exp'), height=32, width=48, source_frames=6,
+        target_labelled={'indoor': 2, 'outdoor': 2}, target_unlabelled={'indoor': 6, 'outdoor': 4},
+        sequence_length=4, val_frames=2, test_frames=3, teacher_encoder='resnet18',
+        domains=['indoor'], seeds=[0], joint=True, teacher=tiny, student=tiny)
+    results = run(config)
+    titles = [r['title'] for r in results['rows']]
+    assert titles[:2] == ['teacher resnet18 (indoor)', 'teacher resnet18 (outdoor)']
+    assert any('student (a) indoor' in t for t in titles)
+    assert any('student (b) indoor' in t for t in titles)
+    joint = results['rows'][-1]
+    assert {'test_indoor/miou', 'test_outdoor/miou', 'test_outdoor/rmse'} <= set(joint['scores'])
+    # The teacher labelled exactly the target frames without segmentation.
+    pseudo = list((tmp_path / 'exp' / 'pseudo' / 'indoor' / 'segmentation').glob('*.png'))
+    assert len(pseudo) == 6
+    table = (tmp_path / 'exp' / 'results.md').read_text()
+    assert table.count('\n') == 2 + 2 + 2 + 2  # header, 2 teachers, 2 students, 2 joint rows
+    assert json.loads((tmp_path / 'exp' / 'results.json').read_text())['rows']
+
+    # A second run finds everything finished and only re-scores.
+    path = tmp_path / 'exp.yaml'
+    path.write_text(yaml.safe_dump({**json.loads((tmp_path / 'exp' / 'results.json')
+                                                 .read_text())['config']}))
+    assert main(['--config', str(path)]) == 0

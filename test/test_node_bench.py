@@ -1,0 +1,40 @@
+# Copyright 2026 The multitask_seg Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""The node benchmark: a tiny run end to end, and the shared JSON file's merge."""
+
+import json
+
+from multitask_seg.ros import bench_node
+
+
+def test_merge_keeps_other_benchmarks_keys(tmp_path):
+    out = tmp_path / 'build' / 'bench.json'
+    bench_node.merge_json(out, {'other_fps': 3.0, 'node_fps_64x48': 1.0})
+    merged = bench_node.merge_json(out, {'node_fps_64x48': 2.0})
+    assert merged == {'other_fps': 3.0, 'node_fps_64x48': 2.0}
+    assert json.loads(out.read_text()) == merged
+    assert sorted(p.name for p in out.parent.iterdir()) == ['bench.json', 'bench.json.lock']
+
+
+def test_small_run_writes_every_key(tmp_path, tiny_checkpoint):
+    out = tmp_path / 'bench.json'
+    out.write_text('{"model_fps": 5.0}')
+    results = bench_node.main(['--checkpoint', str(tiny_checkpoint), '--out', str(out),
+                               '--height', '48', '--width', '64', '--frames', '3',
+                               '--seconds', '0.5', '--input-size', 'checkpoint'])
+    assert set(results) == {'node_overhead_ratio', 'node_fps_64x48', 'node_fps_2cams_64x48',
+                            'node_latency_ms_64x48', 'node_core_latency_ms_64x48'}
+    assert results['node_overhead_ratio'] > 0 and results['node_fps_2cams_64x48'] > 0
+    assert json.loads(out.read_text()) == {'model_fps': 5.0, **results}

@@ -1,0 +1,375 @@
+# Copyright 2026 The multitask_seg Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""The node over real DDS on this machine: inputs, outputs, parameters, lifecycle."""
+
+import contextlib
+import io
+import json
+import time
+
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
+from lifecycle_msgs.msg import State
+from multitask_seg.checkpoint import load_checkpoint, save_checkpoint
+from multitask_seg.inference import Predictor
+from multitask_seg.ros import node as node_module
+from multitask_seg.ros.node import SegmentationNode
+from multitask_seg.ros.probe import image_message, ProbeNode, spinning
+import numpy as np
+from PIL import Image as PilImage
+import psutil
+import pytest
+import rclpy
+from rclpy.context import Context
+from rclpy.lifecycle import TransitionCallbackReturn
+from rclpy.parameter import Parameter
+from sensor_msgs.msg import CameraInfo, CompressedImage
+import torch
+
+DEPTH = 2.5
+LABEL = 3
+SUCCESS = TransitionCallbackReturn.SUCCESS
+K = [40.0, 0.0, 31.5, 0.0, 30.0, 23.5, 0.0, 0.0, 1.0]
+
+
+@pytest.fixture(scope='module')
+def constant_checkpoint(tiny_checkpoint, tmp_path_factory):
+    """Save the tiny model with heads that answer class 3 and 2.5 m at every pixel."""
+    model, info, _ = load_checkpoint(tiny_checkpoint)
+    with torch.no_grad():
+        for head in model.heads.values():
+            head.out.weight.zero_()
+        model.heads['depth'].out.bias.fill_(DEPTH)
+        model.heads['segmentation'].out.bias.copy_(torch.arange(5) == LABEL)
+    return save_checkpoint(tmp_path_factory.mktemp('const') / 'const.pt', model, info)
+
+
+@pytest.fixture(scope='module')
+def context():
+    context = Context()
+    rclpy.init(context=context)
+    yield context
+    rclpy.shutdown(context=context)
+
+
+@pytest.fixture
+def start(context, constant_checkpoint):
+    """Start the node and a probe on a background executor; tear both down afterwards."""
+    stack = contextlib.ExitStack()
+
+    def start(cameras=('cam',), outputs=('segmentation/labels', 'depth/image'),
+              predictor_factory=Predictor, wait=True, headers_only=False, **params):
+        params.setdefault('checkpoint', str(constant_checkpoint))
+        overrides = [Parameter(k, value=v) for k, v in [('cameras', list(cameras)),
+                                                        *params.items()]]
+        node = SegmentationNode(context=context, parameter_overrides=overrides,
+                                predictor_factory=predictor_factory)
+        stack.callback(node.destroy_node)
+        probe = ProbeNode(list(cameras), outputs, headers_only=headers_only, context=context)
+        stack.callback(probe.destroy_node)
+        stack.enter_context(spinning(node, probe, context=context))
+        if wait:
+            assert probe.wait_matched(transport=params.get('transport', 'raw'))
+        return node, probe
+
+    with stack:
+        yield start
+
+
+def frame(node, height=48, width=64, frame_id='cam_optical', seed=0):
+    rgb = np.random.default_rng(seed).integers(0, 256, (height, width, 3), dtype=np.uint8)
+    return image_message(rgb, node.get_clock().now().to_msg(), frame_id)
+
+
+def wait_until(condition, timeout=10.0):
+    end = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < end, 'timed out'
+        time.sleep(0.01)
+
+
+def test_one_frame_gives_labels_and_depth_with_its_header(start):
+    node, probe = start()
+    sent = frame(node)
+    probe.image_pubs['cam'].publish(sent)
+    (_, labels), = probe.wait_for('cam/segmentation/labels', 1, 10)
+    (_, depth), = probe.wait_for('cam/depth/image', 1, 10)
+    for msg in (labels, depth):
+        assert msg.header == sent.header
+        assert (msg.height, msg.width) == (48, 64)
+    assert (labels.encoding, labels.step) == ('mono8', 64)
+    assert set(np.frombuffer(labels.data, np.uint8)) == {LABEL}
+    assert (depth.encoding, depth.step) == ('32FC1', 256)
+    np.testing.assert_allclose(np.frombuffer(depth.data, np.float32), DEPTH, rtol=1e-5)
+    assert node.stats.counts('cam').published == 1
+
+
+def test_depth_in_millimetres(start):
+    node, probe = start(depth_encoding='16UC1')
+    probe.image_pubs['cam'].publish(frame(node))
+    (_, depth), = probe.wait_for('cam/depth/image', 1, 10)
+    assert depth.encoding == '16UC1'
+    assert set(np.frombuffer(depth.data, np.uint16)) == {2500}
+
+
+class RecordingPredictor(Predictor):
+    """A Predictor that records batch sizes and can be made slow."""
+
+    delay = 0.0
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.sizes = []
+
+    def predict(self, images, timings=None):
+        self.sizes.append(len(images))
+        time.sleep(self.delay)
+        return super().predict(images, timings)
+
+
+def test_two_cameras_share_one_batch(start):
+    predictors = []
+
+    def factory(*args, **kwargs):
+        predictors.append(RecordingPredictor(*args, **kwargs))
+        predictors[-1].delay = 0.3
+        return predictors[-1]
+
+    node, probe = start(cameras=('left', 'right'), predictor_factory=factory)
+    probe.image_pubs['left'].publish(frame(node, frame_id='left'))
+    wait_until(lambda: predictors[0].sizes)
+    # Both arrive while the worker is busy with the first, so they go in one batch.
+    probe.image_pubs['left'].publish(frame(node, frame_id='left'))
+    probe.image_pubs['right'].publish(frame(node, 40, 40, frame_id='right'))
+    left = probe.wait_for('left/depth/image', 2, 10)
+    (_, right), = probe.wait_for('right/depth/image', 1, 10)
+    assert [m.header.frame_id for _, m in left] == ['left', 'left']
+    assert (right.header.frame_id, right.height, right.width) == ('right', 40, 40)
+    assert predictors[0].sizes == [1, 2]
+
+
+def compressed(rgb: np.ndarray, fmt: str, node) -> CompressedImage:
+    buffer = io.BytesIO()
+    PilImage.fromarray(rgb).save(buffer, format=fmt)
+    msg = CompressedImage(format=fmt.lower(), data=buffer.getvalue())
+    msg.header.stamp = node.get_clock().now().to_msg()
+    msg.header.frame_id = fmt
+    return msg
+
+
+def test_compressed_png_and_jpeg(start):
+    node, probe = start(cameras=('a', 'b'), transport='compressed')
+    rgb = np.full((30, 50, 3), 120, np.uint8)
+    png, jpeg = compressed(rgb, 'PNG', node), compressed(rgb, 'JPEG', node)
+    probe.compressed_pubs['a'].publish(png)
+    probe.compressed_pubs['b'].publish(jpeg)
+    (_, a), = probe.wait_for('a/segmentation/labels', 1, 10)
+    (_, b), = probe.wait_for('b/segmentation/labels', 1, 10)
+    assert a.header == png.header and b.header == jpeg.header
+    assert (a.height, a.width, b.height, b.width) == (30, 50, 30, 50)
+
+
+def test_cloud_and_colour_only_while_subscribed(start, monkeypatch):
+    calls = {'colorize': 0, 'cloud_points': 0}
+    for name in calls:
+        original = getattr(node_module, name)
+
+        def counted(*args, _name=name, _original=original, **kwargs):
+            calls[_name] += 1
+            return _original(*args, **kwargs)
+
+        monkeypatch.setattr(node_module, name, counted)
+    node, probe = start(outputs=('segmentation/labels', 'depth/camera_info'))
+    probe.info_pubs['cam'].publish(CameraInfo(width=64, height=48, k=K))
+    wait_until(lambda: 'cam' in node._infos)
+    probe.image_pubs['cam'].publish(frame(node))
+    probe.wait_for('cam/depth/camera_info', 1, 10)
+    assert calls == {'colorize': 0, 'cloud_points': 0}
+
+
+def test_point_cloud_through_the_node(start):
+    node, probe = start(outputs=('points', 'segmentation/color', 'depth/camera_info'),
+                        cloud_decimation=2, overlay_alpha=0.5)
+    # Calibrated at twice the image size: the node scales K to 64 x 48.
+    k_full = np.array(K).reshape(3, 3) * [[2], [2], [1]]
+    probe.info_pubs['cam'].publish(CameraInfo(width=128, height=96, k=k_full.ravel()))
+    wait_until(lambda: 'cam' in node._infos)
+    sent = frame(node)
+    probe.image_pubs['cam'].publish(sent)
+    (_, cloud), = probe.wait_for('cam/points', 1, 10)
+    (_, info), = probe.wait_for('cam/depth/camera_info', 1, 10)
+    (_, color), = probe.wait_for('cam/segmentation/color', 1, 10)
+    np.testing.assert_allclose(info.k, K)
+    assert info.header == sent.header and cloud.header == sent.header
+    assert (cloud.height, cloud.width, cloud.point_step) == (24, 32, 20)
+    points = np.frombuffer(bytes(cloud.data), np.dtype({
+        'names': ['x', 'y', 'z', 'label'], 'formats': ['<f4', '<f4', '<f4', '<u4'],
+        'offsets': [0, 4, 8, 16], 'itemsize': 20})).reshape(24, 32)
+    row, col = 5, 7
+    u, v = col * 2, row * 2
+    expected = ((u - 31.5) * DEPTH / 40.0, (v - 23.5) * DEPTH / 30.0, DEPTH)
+    got = points[row, col]
+    np.testing.assert_allclose([got['x'], got['y'], got['z']], expected, rtol=1e-5)
+    assert set(points['label'].ravel()) == {LABEL}
+    image = np.frombuffer(sent.data, np.uint8).reshape(48, 64, 3).astype(int)
+    lut = np.array(node.get_parameter('class_colors').value).reshape(-1, 3)
+    blended = np.frombuffer(color.data, np.uint8).reshape(48, 64, 3)
+    np.testing.assert_allclose(blended, (image + lut[LABEL]) / 2, atol=1)
+
+
+def test_bad_frames_are_counted_and_the_node_keeps_going(start):
+    node, probe = start(max_pixels=100 * 100)
+    good = frame(node)
+    bad = []
+    for change in ({'step': 10}, {'data': bytes(100)}, {'encoding': 'yuv422'},
+                   {'height': 0, 'width': 0, 'step': 0, 'data': b''},
+                   {'height': 8000, 'width': 8000, 'step': 24000}):
+        msg = frame(node)
+        for key, value in change.items():
+            setattr(msg, key, value)
+        bad.append(msg)
+    bad.append(frame(node, 120, 120))
+    for count, msg in enumerate(bad, 1):
+        probe.image_pubs['cam'].publish(msg)
+        wait_until(lambda: node.stats.counts('cam').bad == count)
+    probe.image_pubs['cam'].publish(good)
+    (_, labels), = probe.wait_for('cam/segmentation/labels', 1, 10)
+    assert labels.header == good.header
+    wait_until(lambda: node.stats.counts('cam').published == 1)
+    assert node.stats.counts('cam').bad == 6
+
+
+def test_class_info_parameters_and_topic(start):
+    node, probe = start(overlay_alpha=0.3)
+    assert node.get_parameter('class_names').value == ['a', 'b', 'c', 'd', 'e']
+    assert len(node.get_parameter('class_colors').value) == 15
+    (_, info), = probe.wait_for('class_info', 1, 10)
+    info = json.loads(info.data)
+    assert info['classes'] == ['a', 'b', 'c', 'd', 'e']
+    assert info['depth_range'] == [0.1, 10.0]
+    refused = node.set_parameters([Parameter('class_names', value=['x'])])[0]
+    assert not refused.successful
+    bad_alpha = node.set_parameters([Parameter('overlay_alpha', value=2.0)])[0]
+    assert not bad_alpha.successful and 'overlay_alpha' in bad_alpha.reason
+    assert node.set_parameters([Parameter('overlay_alpha', value=0.7)])[0].successful
+    assert node.settings.overlay_alpha == 0.7
+    assert not node.set_parameters([Parameter('device', value='cuda')])[0].successful
+
+
+def test_diagnostics_report_each_camera(start, context):
+    node, probe = start(diagnostics_period=0.2, deadline_ms=0.001)
+    reports = []
+    sub = probe.create_subscription(DiagnosticArray, '/diagnostics', reports.append, 10)
+    probe.image_pubs['cam'].publish(frame(node))
+    probe.wait_for('cam/depth/image', 1, 10)
+    wait_until(lambda: any(s.name.endswith('camera cam') and 'deadline' in s.message
+                           for r in reports for s in r.status))
+    status = next(s for r in reports for s in r.status if 'deadline' in s.message)
+    assert status.level == DiagnosticStatus.WARN
+    keys = {kv.key for kv in status.values}
+    assert {'fps', 'dropped total', 'bad total', 'stamp_to_publish ms median',
+            'receive_to_publish ms median'} <= keys
+    stages = next(s for r in reports for s in r.status if s.name.endswith('inference'))
+    assert {'convert ms median', 'preprocess ms median', 'infer ms median',
+            'postprocess ms median', 'publish ms median'} <= {kv.key for kv in stages.values}
+    probe.destroy_subscription(sub)
+
+
+def test_managed_node_follows_lifecycle_transitions(start):
+    node, probe = start(managed=True, wait=False)
+    assert node._state_machine.current_state[0] == State.PRIMARY_STATE_UNCONFIGURED
+    assert node._predictor is None
+    for _ in range(2):
+        assert node.trigger_configure() == SUCCESS
+        assert node._predictor is not None
+        assert node.trigger_activate() == SUCCESS
+        assert probe.wait_matched()
+        probe.clear()
+        probe.image_pubs['cam'].publish(frame(node))
+        probe.wait_for('cam/segmentation/labels', 1, 10)
+        assert node.trigger_deactivate() == SUCCESS
+        assert node.trigger_cleanup() == SUCCESS
+        assert node._predictor is None and node._worker is None
+
+
+@pytest.mark.parametrize('params, message', [
+    ({'checkpoint': ''}, 'parameter checkpoint: empty'),
+    ({'checkpoint': '/nonexistent.pt'}, 'parameter checkpoint: file /nonexistent.pt'),
+    ({'input_qos': 'fast'}, 'parameter input_qos'),
+    ({'cameras': []}, 'parameter cameras: empty'),
+    ({'cameras': 'front'}, 'parameter cameras: must be a list'),
+    ({'output_depth': 'deep'}, 'parameter output_depth: wrong type'),
+])
+def test_start_up_errors_name_the_parameter(context, constant_checkpoint, params, message):
+    params = {'checkpoint': str(constant_checkpoint), **params}
+    overrides = [Parameter(k, value=v) for k, v in params.items()]
+    with pytest.raises(ValueError, match=message):
+        SegmentationNode(context=context, parameter_overrides=overrides)
+
+
+def test_corrupt_checkpoint_fails_clearly(context, tmp_path):
+    path = tmp_path / 'broken.pt'
+    path.write_bytes(b'not a checkpoint')
+    with pytest.raises(ValueError, match='parameter checkpoint: cannot load .*broken.pt'):
+        SegmentationNode(context=context,
+                         parameter_overrides=[Parameter('checkpoint', value=str(path))])
+
+
+class SlowPredictor(Predictor):
+    """A Predictor 50 ms slower than it is, to make the node fall behind a 100 Hz camera."""
+
+    def predict(self, images, timings=None):
+        time.sleep(0.05)
+        return super().predict(images, timings)
+
+
+def flood(start, frames: int, height: int, width: int) -> None:
+    node, probe = start(predictor_factory=SlowPredictor, outputs=('depth/image',),
+                        headers_only=True)
+    process = psutil.Process()
+    sent_at = {}
+    rss = []
+    for i in range(frames):
+        msg = frame(node, height, width, seed=i % 4)
+        msg.header.stamp.sec, msg.header.stamp.nanosec = i, 0
+        sent_at[i] = time.monotonic()
+        probe.image_pubs['cam'].publish(msg)
+        time.sleep(0.01)
+        if i in (frames // 4, frames - 1):
+            rss.append(process.memory_info().rss)
+    wait_until(lambda: (lambda c: c.received == c.published + c.dropped + c.bad)(
+        node.stats.counts('cam')))
+    answers = probe.wait_for('cam/depth/image', 1, 5)
+    latency = np.array([t - sent_at[header.stamp.sec] for t, header in answers])
+    counts = node.stats.counts('cam')
+    # The node can do at most one frame per 50 ms: most of the flood must be dropped
+    # rather than queued, and every frame answered must be recent.
+    assert counts.dropped > frames / 3
+    assert counts.published == len(answers) < frames / 2
+    assert latency.max() < 0.5, latency
+    quarter = len(latency) // 4
+    assert np.median(latency[-quarter:]) < 2 * np.median(latency[:quarter]) + 0.05
+    growth = (rss[1] - rss[0]) / 2**20
+    assert growth < 20, f'RSS grew by {growth:.1f} MiB'
+
+
+def test_flood_drops_frames_instead_of_queueing(start):
+    # 300 frames at 100 Hz, 120 x 160: a 3 s flood keeps the suite fast; the 2000-frame
+    # 640 x 480 soak below is marked slow.
+    flood(start, 300, 120, 160)
+
+
+@pytest.mark.slow
+def test_flood_soak_640x480(start):
+    flood(start, 2000, 480, 640)

@@ -1,0 +1,162 @@
+# Copyright 2026 The multitask_seg Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+"""NYUDv2 readers on tiny files written in the real layouts (HDF5 .mat, MAT v5, PNG/JPG)."""
+
+import pickle
+import struct
+import zlib
+
+import h5py
+from multitask_seg.data.folder_format import DatasetFormatError, write_png
+from multitask_seg.data.matfile import load_numeric
+from multitask_seg.data.nyud import NYU40_CLASSES, NYU40_COLORS, NyudMat, NyudRaw
+import numpy as np
+from PIL import Image
+import pytest
+
+H, W, N = 4, 5, 3
+
+
+def _element(kind: int, payload: bytes) -> bytes:
+    if len(payload) <= 4:
+        return struct.pack('<HH', kind, len(payload)) + payload.ljust(4, b'\0')
+    return struct.pack('<II', kind, len(payload)) + payload + b'\0' * (-len(payload) % 8)
+
+
+def _matrix(name: str, array: np.ndarray, compress: bool) -> bytes:
+    """Return a MAT v5 double (class 6) or char (class 4) variable as MATLAB writes it."""
+    is_char = array.dtype.kind == 'U'
+    values = (np.array([ord(c) for c in array.ravel()[0]], '<u2') if is_char
+              else np.asarray(array, '<f8').ravel(order='F'))
+    shape = (1, values.size) if is_char else array.shape
+    body = (_element(6, struct.pack('<II', 4 if is_char else 6, 0))
+            + _element(5, np.array(shape, '<i4').tobytes())
+            + _element(1, name.encode()) + _element(4 if is_char else 9, values.tobytes()))
+    element = struct.pack('<II', 14, len(body)) + body
+    if compress:
+        packed = zlib.compress(element)
+        return struct.pack('<II', 15, len(packed)) + packed
+    return element
+
+
+def write_mat5(path, variables: dict, compress: bool = True) -> None:
+    """Write a MATLAB v5 file (the format of splits.mat and classMapping40.mat)."""
+    header = b'MATLAB 5.0 MAT-file, written by the test'.ljust(116) + b'\0' * 8
+    header += struct.pack('<H', 0x0100) + b'IM'
+    with open(path, 'wb') as f:
+        f.write(header + b''.join(_matrix(k, v, compress) for k, v in variables.items()))
+
+
+@pytest.fixture()
+def labelled(tmp_path):
+    """Write a 3-frame nyu_depth_v2_labeled.mat; return (path, images, depths, labels)."""
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (N, H, W, 3), dtype=np.uint8)
+    depths = rng.uniform(0.5, 9.0, (N, H, W)).astype(np.float32)
+    depths[0, 0, 0] = 0.0
+    labels = rng.integers(0, 7, (N, H, W)).astype(np.uint16)
+    path = tmp_path / 'nyu_depth_v2_labeled.mat'
+    with h5py.File(path, 'w') as f:
+        # MATLAB's H x W x 3 x N array as h5py sees it: all axes reversed.
+        f['images'] = images.transpose(0, 3, 2, 1)
+        f['depths'] = depths.transpose(0, 2, 1).astype(np.float64)
+        f['labels'] = labels.transpose(0, 2, 1)
+    return path, images, depths, labels
+
+
+def test_load_numeric_reads_v5_plain_compressed_and_skips_chars(tmp_path):
+    column = np.arange(1, 5, dtype=float).reshape(4, 1)
+    grid = np.arange(6, dtype=float).reshape(2, 3)
+    for compress in (False, True):
+        path = tmp_path / f'v5_{compress}.mat'
+        write_mat5(path, {'note': np.array(['hello']), 'col': column, 'grid': grid}, compress)
+        found = load_numeric(str(path), ['col', 'grid'])
+        np.testing.assert_array_equal(found['col'], column)
+        np.testing.assert_array_equal(found['grid'], grid)
+        with pytest.raises(DatasetFormatError, match='note'):
+            load_numeric(str(path), ['note'])
+
+
+def test_labelled_mat_transposes_and_maps_to_nyu40(tmp_path, labelled):
+    path, images, depths, labels = labelled
+    # Raw ids 1..6 -> NYU40 ids 3, 1, 40, 3, 22, 0 (0 = no class) -> 0-based 2, 0, 39, 2, 21, 255.
+    mapping = tmp_path / 'classMapping40.mat'
+    write_mat5(mapping, {'mapClass': np.array([[3, 1, 40, 3, 22, 0]], float)})
+    data = NyudMat(str(path), mapping=str(mapping))
+    assert len(data) == N and data.names == ['0001', '0002', '0003']
+    assert len(data.classes) == len(data.colors) == 40 and data.classes[21] == 'ceiling'
+    sample = data[1]
+    np.testing.assert_array_equal(sample.image, images[1])
+    np.testing.assert_allclose(sample.targets['depth'], depths[1])
+    lut = {0: 255, 1: 2, 2: 0, 3: 39, 4: 2, 5: 21, 6: 255}
+    expected = np.vectorize(lut.get)(labels[1]).astype(np.uint8)
+    np.testing.assert_array_equal(sample.targets['segmentation'], expected)
+    assert sample.targets['segmentation'].dtype == np.uint8
+    assert data[0].targets['depth'][0, 0] == 0.0
+    assert data.has(0, 'segmentation') and data.has(0, 'depth')
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(data))[2].image, images[2])
+
+
+def test_labelled_mat_without_mapping_is_depth_only_and_splits_select(tmp_path, labelled):
+    path, images, _, _ = labelled
+    splits = tmp_path / 'splits.mat'
+    write_mat5(splits, {'trainNdxs': np.array([[1.0], [3.0]]), 'testNdxs': np.array([[2.0]])})
+    train = NyudMat(str(path), splits=str(splits), split='train')
+    assert train.names == ['0001', '0003'] and not train.has(0, 'segmentation')
+    np.testing.assert_array_equal(train[1].image, images[2])
+    assert set(train[1].targets) == {'depth'}
+    assert NyudMat(str(path), splits=str(splits), split='test').names == ['0002']
+    with pytest.raises(ValueError, match='split'):
+        NyudMat(str(path), split='train')
+
+
+def test_labelled_mat_errors_name_the_file(tmp_path):
+    bad = tmp_path / 'bad.mat'
+    with h5py.File(bad, 'w') as f:
+        f['images'] = np.zeros((1, 3, 2, 2), np.uint8)
+    with pytest.raises(DatasetFormatError, match='bad.mat'):
+        NyudMat(str(bad))
+    splits = tmp_path / 'splits.mat'
+    splits.write_bytes(b'not a mat file')
+    with pytest.raises(DatasetFormatError, match='splits.mat'):
+        load_numeric(str(splits), ['trainNdxs'])
+
+
+def test_raw_frames_pair_by_name_and_by_timestamp(tmp_path):
+    rng = np.random.default_rng(1)
+    rgb = rng.integers(0, 256, (H, W, 3), dtype=np.uint8)
+    mm = rng.integers(0, 9000, (H, W)).astype(np.uint16)
+    scene = tmp_path / 'raw' / 'bedroom_0001'
+    scene.mkdir(parents=True)
+    Image.fromarray(rgb).save(scene / 'rgb_00000.png')
+    write_png(str(scene / 'depth_00000.png'), mm)
+    Image.fromarray(rgb).save(scene / 'rgb_00001.jpg', quality=95)
+    other = tmp_path / 'raw' / 'office_0002'
+    other.mkdir()
+    Image.fromarray(rgb).save(other / 'rgb_1294439283.377.png')
+    write_png(str(other / 'sync_depth_1294439283.351.png'), mm)
+
+    data = NyudRaw(str(tmp_path / 'raw'))
+    assert data.names == ['bedroom_0001/00000'] and data.unmatched == 2
+    sample = data[0]
+    np.testing.assert_array_equal(sample.image, rgb)
+    np.testing.assert_allclose(sample.targets['depth'], mm / 1000.0, rtol=1e-6)
+    assert data.has(0, 'depth') and not data.has(0, 'segmentation')
+    assert len(data.classes) == len(NYU40_COLORS) == len(NYU40_CLASSES)
+
+    timed = NyudRaw(str(tmp_path / 'raw'), max_time_diff=0.05, depth_scale=1 / 5000)
+    assert timed.names == ['bedroom_0001/00000', 'office_0002/1294439283.377']
+    np.testing.assert_allclose(timed[1].targets['depth'], mm / 5000.0, rtol=1e-6)
+    with pytest.raises(DatasetFormatError, match='no <scene>'):
+        NyudRaw(str(tmp_path))
