@@ -4,8 +4,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# Keep DDS discovery on this machine, in a domain of this run's own.
+# Keep DDS on this machine (shared memory only, localhost discovery), in a domain of this
+# run's own.
 export ROS_AUTOMATIC_DISCOVERY_RANGE := LOCALHOST
+export FASTDDS_DEFAULT_PROFILES_FILE := $(CURDIR)/config/fastdds_shm.xml
 export ROS_DOMAIN_ID ?= $(shell $(PYTHON) -c 'import random; print(random.randint(1, 200))')
 
 .PHONY: setup test test-all bench demo clean

@@ -36,6 +36,9 @@ setup(
     name=PACKAGE,
     version='0.1.0',
     packages=find_packages(exclude=['test', 'test.*']),
+    # The bundled default model travels with the Python package, so `pip install` and
+    # `colcon build` installs alike find it next to multitask_seg/models/__init__.py.
+    package_data={'multitask_seg.models': ['*.pt']},
     data_files=[
         ('share/ament_index/resource_index/packages', ['resource/' + PACKAGE]),
         ('share/' + PACKAGE, ['package.xml']),

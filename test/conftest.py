@@ -22,6 +22,9 @@ import pytest
 # Discovery stays on localhost and each run gets its own domain, so tests never multicast
 # onto the network and two runs on one machine never hear each other.
 os.environ['ROS_AUTOMATIC_DISCOVERY_RANGE'] = 'LOCALHOST'
+# Shared memory only: whole camera frames arrive between processes, nothing leaves the host.
+os.environ.setdefault('FASTDDS_DEFAULT_PROFILES_FILE', os.path.join(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'config', 'fastdds_shm.xml'))
 os.environ.setdefault('ROS_DOMAIN_ID', str(random.SystemRandom().randint(1, 200)))
 
 

@@ -78,9 +78,9 @@ def test_process_answers_a_frame_and_stops_on_sigterm(context, tiny_checkpoint):
     assert 'Traceback' not in output
 
 
-def test_process_without_checkpoint_exits_with_a_clear_error():
-    process = start_node()
+def test_process_with_a_missing_checkpoint_exits_with_a_clear_error(tmp_path):
+    process = start_node('-p', f'checkpoint:={tmp_path / "gone.pt"}')
     output, _ = process.communicate(timeout=60)
     assert process.returncode == 1
-    assert 'parameter checkpoint: empty' in output
+    assert 'parameter checkpoint: file' in output and 'gone.pt does not exist' in output
     assert 'Traceback' not in output

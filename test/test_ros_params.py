@@ -40,7 +40,6 @@ def test_defaults_with_a_checkpoint_are_valid(values):
 
 
 @pytest.mark.parametrize('change, message', [
-    ({'checkpoint': ''}, 'parameter checkpoint: empty'),
     ({'checkpoint': '/nonexistent/model.pt'}, 'parameter checkpoint: file .* does not exist'),
     ({'cameras': []}, 'parameter cameras: empty'),
     ({'cameras': ['a', 'a'], 'a.transport': 'raw'}, 'parameter cameras: names repeat'),
@@ -102,3 +101,20 @@ def test_report_counts_latency_and_deadline():
     _, front, _ = stats.report(deadline=0.1)
     assert front.message.startswith('no frames')
     assert {kv.key: kv.value for kv in front.values}['dropped total'] == '1'
+
+
+def test_empty_checkpoint_means_the_bundled_model(values, monkeypatch, tmp_path):
+    from multitask_seg.ros import params
+
+    bundled = tmp_path / 'default.pt'
+    bundled.write_bytes(b'')
+    monkeypatch.setattr(params, 'default_checkpoint', lambda: bundled)
+    values['checkpoint'] = ''
+    assert parse_settings(values).checkpoint == str(bundled)
+
+    def none():
+        raise FileNotFoundError('none bundled')
+
+    monkeypatch.setattr(params, 'default_checkpoint', none)
+    with pytest.raises(ValueError, match='parameter checkpoint: empty, and this installation'):
+        parse_settings(values)

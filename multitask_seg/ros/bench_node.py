@@ -38,7 +38,6 @@ import fcntl
 import json
 import os
 from pathlib import Path
-import random
 import signal
 import statistics
 import subprocess
@@ -48,6 +47,8 @@ import time
 from typing import Any, Iterator
 
 import numpy as np
+
+from .dds import local_dds
 
 # Untimed frames first: the first forward passes at a new size are several times slower.
 WARM_UP = 3
@@ -98,14 +99,14 @@ def node_process(checkpoint: Path, cameras: list[str], input_size: str,
     """
     Run multitask_seg_node in its own process; stop it with SIGINT afterwards.
 
-    Its input is reliable (still keep-last 1, so still drop-oldest): between processes,
-    best-effort 640 x 480 frames are mostly lost in Fast DDS's default UDP fragments.
+    It runs with its default QoS (sensor data: best effort, keep last 1) over the package's
+    shared-memory Fast DDS profile (see ``dds.local_dds``), as on a robot.
     """
     with open(log, 'w') as out:
         process = subprocess.Popen(
             [sys.executable, '-m', 'multitask_seg.ros.node', '--ros-args',
              '-p', f'checkpoint:={checkpoint}', '-p', f'cameras:=[{",".join(cameras)}]',
-             '-p', f'input_size:={input_size}', '-p', 'input_qos:=reliable'],
+             '-p', f'input_size:={input_size}'],
             stdout=out, stderr=subprocess.STDOUT)
         try:
             yield process
@@ -209,28 +210,6 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, float]:
         f'node_latency_ms_{size}': round(latency * 1e3, 2),
         f'node_core_latency_ms_{size}': round(core * 1e3, 2),
     }
-
-
-@contextlib.contextmanager
-def local_dds() -> Iterator[None]:
-    """
-    Keep DDS on localhost in a domain of this run's own; restore the environment after.
-
-    Set before rclpy starts here and inherited by the node's process: no multicast onto
-    the network, and no cross-talk with other runs on this machine.
-    """
-    saved = {name: os.environ.get(name)
-             for name in ('ROS_AUTOMATIC_DISCOVERY_RANGE', 'ROS_DOMAIN_ID')}
-    os.environ['ROS_AUTOMATIC_DISCOVERY_RANGE'] = 'LOCALHOST'
-    os.environ['ROS_DOMAIN_ID'] = str(random.SystemRandom().randint(1, 200))
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

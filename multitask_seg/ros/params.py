@@ -26,6 +26,7 @@ import re
 from typing import Any
 
 from .convert import DEPTH_ENCODINGS
+from ..models import default_checkpoint
 
 QOS_NAMES = ('sensor_data', 'best_effort', 'reliable')
 TRANSPORTS = ('raw', 'compressed')
@@ -49,7 +50,8 @@ class Spec:
 
 
 PARAMETERS = {
-    'checkpoint': Spec('', 'model file: a .pt checkpoint or its .onnx export (required)'),
+    'checkpoint': Spec('', 'model file: a .pt checkpoint or its .onnx export (empty: the '
+                           'bundled model)'),
     'cameras': Spec(['camera'], 'camera names; <name>/image_raw and <name>/camera_info '
                                 'are read, <name>/segmentation/... written', any_type=True),
     'transport': Spec('raw', "input transport of every camera: 'raw' (<name>/image_raw) or "
@@ -144,8 +146,12 @@ def parse_settings(values: dict[str, Any]) -> Settings:
     """
     checkpoint = values['checkpoint']
     if not checkpoint:
-        _fail('checkpoint', 'empty; set it to a model file (.pt or .onnx), e.g. '
-                            '--ros-args -p checkpoint:=/path/to/model.pt')
+        try:
+            checkpoint = str(default_checkpoint())
+        except FileNotFoundError:
+            _fail('checkpoint', 'empty, and this installation bundles no model; set it to a '
+                                'model file (.pt or .onnx), e.g. --ros-args -p '
+                                'checkpoint:=/path/to/model.pt')
     if not Path(checkpoint).is_file():
         _fail('checkpoint', f'file {checkpoint} does not exist')
     cameras = values['cameras']
