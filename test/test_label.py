@@ -140,3 +140,21 @@ def test_pseudo_labels_form_a_readable_dataset(tiny_checkpoint, dataset, tmp_pat
     meta = (out / 'meta.yaml').read_text()
     assert 'classes' in meta and (out / 'camera.yaml').is_file()
     assert Path(out / 'segmentation' / 's11.png').is_file()
+
+
+def test_bag_topic_input_through_the_registry(tiny_checkpoint, tmp_path):
+    from multitask_seg.data.bag_writer import BagWriter
+
+    bag = tmp_path / 'cam.mcap'
+    rng = np.random.default_rng(2)
+    with BagWriter(str(bag)) as writer:
+        for i in range(3):
+            writer.write(10**9 + i * 10**8, rng.integers(0, 256, (H, W, 3), dtype=np.uint8),
+                         labels=np.zeros((H, W), np.uint8) if i == 0 else None)
+    assert label.main(['--teacher', str(tiny_checkpoint), '--input', str(bag),
+                       '--input-kind', 'bag', '--input-option', 'image_topic=/camera/image_raw',
+                       '--input-option', 'label_topic=/camera/segmentation/ground_truth',
+                       '--input-option', 'classes=[a, b, c, d, e]',
+                       '--output', str(tmp_path / 'out'), '--tasks', 'segmentation']) == 0
+    names = sorted(p.stem for p in (tmp_path / 'out' / 'segmentation').glob('*.png'))
+    assert names == [str(10**9 + 10**8), str(10**9 + 2 * 10**8)]  # the first has labels

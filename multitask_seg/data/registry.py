@@ -36,7 +36,7 @@ READERS = {
 }
 
 
-def _parameters(reader: Callable) -> tuple:
+def reader_parameters(reader: Callable) -> tuple:
     """Return (required, all) option names of a reader's constructor."""
     params = list(inspect.signature(reader).parameters.values())
     required = [p.name for p in params if p.default is inspect.Parameter.empty]
@@ -52,7 +52,7 @@ def open_dataset(kind: str, **options) -> object:
     """
     if kind not in READERS:
         raise ValueError(f'unknown dataset kind {kind!r}; expected one of {sorted(READERS)}')
-    required, accepted = _parameters(READERS[kind])
+    required, accepted = reader_parameters(READERS[kind])
     unknown = sorted(set(options) - set(accepted))
     missing = [name for name in required if name not in options]
     if unknown or missing:

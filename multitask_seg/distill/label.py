@@ -55,6 +55,7 @@ def sha256(path: Path) -> str:
 
 def write_atomic_png(path: Path, array: np.ndarray) -> None:
     """Write a PNG under a temporary name, then rename: readers never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)  # names of some readers hold folders
     fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
     os.close(fd)
     try:
@@ -74,7 +75,7 @@ def write_atomic_text(path: Path, text: str) -> None:
 
 def remove_stale_temporaries(output: Path) -> int:
     """Delete temporary files a killed run left behind; return how many."""
-    stale = [p for folder in TASK_DIRS.values() for p in (output / folder).glob('.*.tmp')]
+    stale = [p for folder in TASK_DIRS.values() for p in (output / folder).rglob('.*.tmp')]
     for path in stale:
         path.unlink()
     return len(stale)
@@ -133,7 +134,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument('--teacher', required=True, type=Path,
                         help='teacher model: a .pt checkpoint or .onnx export of this package')
     parser.add_argument('--input', required=True, type=Path,
-                        help='a dataset folder (images/ + annotations) or a folder of images')
+                        help='a dataset folder (images/ + annotations) or a folder of images; '
+                             'with --input-kind, the reader\'s path (.mat file, bag, root)')
+    parser.add_argument('--input-kind', default='auto',
+                        help='reader: auto, folder, nyud_mat, nyud_raw, kitti_depth, '
+                             'kitti_semantics or bag (default: %(default)s)')
+    parser.add_argument('--input-option', action='append', default=[], metavar='KEY=VALUE',
+                        help='a further reader argument, e.g. image_topic=/cam/image_raw '
+                             '(values parsed as YAML); repeatable')
     parser.add_argument('--output', required=True, type=Path, help='pseudo-label folder')
     parser.add_argument('--tasks', default='segmentation,depth',
                         help='comma-separated tasks to label (default: %(default)s)')
@@ -164,7 +172,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         predictor = Predictor(args.teacher, device=device, input_size=size,
                               num_threads=args.threads)
-        source = open_source(args.input)
+        options = {}
+        for item in args.input_option:
+            key, sep, value = item.partition('=')
+            if not sep:
+                raise ValueError(f'--input-option {item!r} is not KEY=VALUE')
+            options[key] = yaml.safe_load(value)
+        source = open_source(args.input, args.input_kind, options)
     except (OSError, ValueError) as exc:
         print(f'multitask_seg_label: {exc}', file=sys.stderr)
         return 2

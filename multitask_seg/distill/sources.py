@@ -12,7 +12,7 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""Where the labeller's images come from: a dataset folder or a plain folder of images."""
+"""Where the labeller's images come from: any dataset reader, or a plain folder of images."""
 
 from pathlib import Path
 
@@ -21,6 +21,7 @@ from PIL import Image, UnidentifiedImageError
 
 from ..data.folder_dataset import FolderDataset
 from ..data.folder_format import DatasetFormatError, IMAGE_DIR, read_png
+from ..data.registry import open_dataset, reader_parameters, READERS
 
 IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg')
 
@@ -68,11 +69,41 @@ class ImageFolderSource:
             raise DatasetFormatError(f'{path}: not a readable image: {exc}') from exc
 
 
-def open_source(root: Path) -> FolderSource | ImageFolderSource:
-    """Open a dataset folder (it has images/) or else a plain folder of images."""
+class ReaderSource:
+    """Images of any reader of ``data.registry`` (NYUD, KITTI, bag topics, ...)."""
+
+    def __init__(self, reader) -> None:
+        self.reader = reader
+        self.names = list(reader.names)
+
+    def has(self, index: int, task: str) -> bool:
+        """Return whether sample ``index`` has ground truth for ``task``."""
+        return self.reader.has(index, task)
+
+    def image(self, index: int) -> np.ndarray:
+        """Return sample ``index``'s (H, W, 3) uint8 RGB image."""
+        return self.reader[index].image
+
+
+def open_source(root: Path, kind: str = 'auto', options: dict | None = None):
+    """
+    Open the labeller's input.
+
+    :param root: the input path: for 'auto', a dataset folder (it has images/) or else a
+        plain folder of images; for a registry kind, the reader's first required argument
+        (the .mat file, the bag, the dataset root...).
+    :param kind: 'auto' or a kind of ``data.registry`` ('folder', 'nyud_mat', 'bag', ...).
+    :param options: further constructor arguments of that reader.
+    """
     root = Path(root)
-    if not root.is_dir():
-        raise FileNotFoundError(f'input folder {root} does not exist')
+    if not root.exists():
+        raise FileNotFoundError(f'input {root} does not exist')
+    if kind != 'auto':
+        required, _ = reader_parameters(READERS[kind]) if kind in READERS else ([], [])
+        first = required[0] if required else 'root'
+        return ReaderSource(open_dataset(kind, **{first: str(root), **(options or {})}))
+    if options:
+        raise ValueError('--input-option needs --input-kind')
     if (root / IMAGE_DIR).is_dir():
         return FolderSource(root)
     return ImageFolderSource(root)
