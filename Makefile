@@ -27,9 +27,12 @@ test: $(STAMP)
 test-all: $(STAMP)
 	$(BIN)/python -m pytest
 
+# Network cost and every CPU inference path, then the node's overhead; both merge their
+# figures into build/bench.json and print a table.
 bench: $(STAMP)
 	mkdir -p build
 	$(BIN)/python -m multitask_seg.bench --out build/bench.json
+	$(BIN)/python -m multitask_seg.ros.bench_node --out build/bench.json
 
 clean:
 	rm -rf build install log demo_output .pytest_cache

@@ -15,6 +15,8 @@
 """Run a .pt checkpoint with PyTorch on the CPU or a CUDA device."""
 
 import contextlib
+import ctypes
+import functools
 from pathlib import Path
 
 import torch
@@ -22,6 +24,29 @@ import torch
 from ..checkpoint import load_checkpoint
 
 PRECISIONS = ('fp32', 'fp16', 'bf16')
+# glibc mallopt parameter ids; 32 MiB is the largest mmap threshold it accepts (64-bit).
+_M_TRIM_THRESHOLD, _M_TOP_PAD, _M_MMAP_THRESHOLD = -1, -2, -3
+_ALLOCATOR_SETTINGS = ((_M_MMAP_THRESHOLD, 32 << 20), (_M_TRIM_THRESHOLD, 1 << 30),
+                       (_M_TOP_PAD, 64 << 20))
+
+
+@functools.cache
+def keep_freed_memory() -> bool:
+    """
+    Let glibc reuse freed activation buffers instead of returning them to the kernel.
+
+    By default large activations are fresh mmaps and freed heap tops go back to the kernel,
+    which zero-fills every page again on first touch: at 640x480 (channels-last, 2 threads)
+    that was ~100,000 page faults and ~170 ms of system time per forward pass. These
+    settings (process-wide) make it none, for ~75 MB more peak memory. Returns False where
+    the C library is not glibc.
+    """
+    try:
+        libc = ctypes.CDLL('libc.so.6')
+    except OSError:
+        return False
+    applied = [libc.mallopt(param, value) for param, value in _ALLOCATOR_SETTINGS]
+    return all(applied)
 
 
 class TorchBackend:
@@ -44,6 +69,8 @@ class TorchBackend:
             raise ValueError(f'device {device!r} asked for, but CUDA is not available')
         if precision == 'fp16' and self.device.type != 'cuda':
             raise ValueError('precision fp16 needs a CUDA device; on CPU use fp32 or bf16')
+        if self.device.type == 'cpu':
+            keep_freed_memory()
         model, self.info, _ = load_checkpoint(path)
         self.config = model.config
         self.precision = precision

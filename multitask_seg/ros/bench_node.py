@@ -34,9 +34,7 @@ DDS discovery stays on localhost, in a domain id of this run's own.
 
 import argparse
 import contextlib
-import fcntl
 import json
-import os
 from pathlib import Path
 import signal
 import statistics
@@ -49,31 +47,11 @@ from typing import Any, Iterator
 import numpy as np
 
 from .dds import local_dds
+from ..bench.results import merge_json
 
 # Untimed frames first: the first forward passes at a new size are several times slower.
 WARM_UP = 3
 PAUSE = 0.3
-
-
-def merge_json(path: Path, values: dict[str, Any]) -> dict[str, Any]:
-    """Merge ``values`` into the JSON object in ``path`` atomically; return the result."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.with_name(path.name + '.lock'), 'w') as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        data = json.loads(path.read_text()) if path.exists() else {}
-        data.update(values)
-        fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
-        try:
-            with os.fdopen(fd, 'w') as f:
-                json.dump(data, f, indent=2, sort_keys=True)
-                f.write('\n')
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    return data
 
 
 def random_checkpoint(folder: Path) -> Path:

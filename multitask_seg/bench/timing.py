@@ -1,0 +1,92 @@
+# Copyright 2026 The multitask_seg Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""Wall-clock medians, the machine's matrix-multiply throughput and peak memory."""
+
+from concurrent.futures import ProcessPoolExecutor
+import multiprocessing
+from pathlib import Path
+import statistics
+import time
+from typing import Any, Callable
+
+import torch
+
+
+def sample_ms(call: Callable[[Any], Any], argument: Any, repeats: int) -> list[float]:
+    """Return the milliseconds of each of ``repeats`` calls ``call(argument)``."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        call(argument)
+        times.append((time.perf_counter() - start) * 1000.0)
+    return times
+
+
+def median_ms(call: Callable[[Any], Any], argument: Any, warm_up: int = 3,
+              repeats: int = 15) -> float:
+    """Return the median milliseconds of ``call(argument)`` after ``warm_up`` untimed calls."""
+    sample_ms(call, argument, warm_up)
+    return statistics.median(sample_ms(call, argument, repeats))
+
+
+def matmul_flops(size: int = 2048, repeats: int = 7) -> float:
+    """
+    Return float32 FLOP/s of a (size x size) @ (size x size) matmul on this process's threads.
+
+    A large square product is the best case for the CPU's vector units, so the latency it
+    implies for the network's FLOPs is a generous lower bound.
+    """
+    a, b = torch.randn(size, size), torch.randn(size, size)
+    seconds = median_ms(lambda _: torch.mm(a, b), None, warm_up=2, repeats=repeats) / 1000.0
+    return 2.0 * size ** 3 / seconds
+
+
+def time_in_fresh_processes(name: str, files: dict[str, Path], threads: int,
+                            image: torch.Tensor, sweeps: int = 2, repeats: int = 7,
+                            warm_up: int = 3) -> tuple[float, float]:
+    """
+    Time path ``name`` (see paths.open_path) on ``image`` in ``sweeps`` fresh processes.
+
+    A process per measurement keeps one runtime's idle worker threads and cached memory
+    from slowing another's. Returns (median ms over all samples, peak resident MiB of a
+    process that loaded the path and ran it).
+    """
+    context = multiprocessing.get_context('spawn')
+    samples, peak = [], 0.0
+    for _ in range(sweeps):
+        with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+            times, memory = pool.submit(
+                _time_path, name, files, threads, image, repeats, warm_up).result()
+        samples += times
+        peak = max(peak, memory)
+    return statistics.median(samples), peak
+
+
+def _time_path(name: str, files: dict[str, Path], threads: int, image: torch.Tensor,
+               repeats: int, warm_up: int) -> tuple[list[float], float]:
+    from .paths import open_path
+
+    torch.set_num_threads(threads)
+    backend = open_path(name, files, threads)
+    sample_ms(backend, image, warm_up)
+    return sample_ms(backend, image, repeats), peak_rss_mb()
+
+
+def peak_rss_mb() -> float:
+    """Return this process's peak resident memory in MiB (VmHWM: since its last exec)."""
+    for line in Path('/proc/self/status').read_text().splitlines():
+        if line.startswith('VmHWM:'):
+            return int(line.split()[1]) / 1024.0
+    raise OSError('/proc/self/status has no VmHWM line (not Linux?)')
