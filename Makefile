@@ -10,7 +10,7 @@ export ROS_AUTOMATIC_DISCOVERY_RANGE := LOCALHOST
 export FASTDDS_DEFAULT_PROFILES_FILE := $(CURDIR)/config/fastdds_shm.xml
 export ROS_DOMAIN_ID ?= $(shell $(PYTHON) -c 'import random; print(random.randint(1, 200))')
 
-.PHONY: setup test test-all bench demo clean
+.PHONY: setup test test-all bench demo experiment clean
 
 setup: $(STAMP)
 
@@ -34,5 +34,14 @@ bench: $(STAMP)
 	$(BIN)/python -m multitask_seg.bench --out build/bench.json
 	$(BIN)/python -m multitask_seg.ros.bench_node --out build/bench.json
 
+# The README's main command: a held-out synthetic bag replayed live through the node with
+# the bundled model; report in demo_output/.
+demo: $(STAMP)
+	$(BIN)/python -m multitask_seg.demo
+
+# The distillation experiment in miniature (about an hour on 2 CPU cores); resumable.
+experiment: $(STAMP)
+	$(BIN)/python -m multitask_seg.distill.experiment --config config/experiment/miniature.yaml
+
 clean:
-	rm -rf build install log demo_output .pytest_cache
+	rm -rf build install log demo_output eval_output .pytest_cache

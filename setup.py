@@ -55,6 +55,7 @@ setup(
         'console_scripts': [
             'multitask_seg_synth = multitask_seg.data.synth.cli:main',
             'multitask_seg_synth_bag = multitask_seg.data.synth.to_bag:main',
+            'multitask_seg_eval = multitask_seg.evaluation.cli:main',
             'multitask_seg_export = multitask_seg.export:main',
             'multitask_seg_label = multitask_seg.distill.label:main',
             'multitask_seg_node = multitask_seg.ros.node:main',

@@ -132,10 +132,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """Parse the command line."""
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument('--teacher', required=True, type=Path,
-                        help='teacher model: a .pt checkpoint or .onnx export of this package')
+                        help='teacher model: a .pt checkpoint or .onnx export of this package, '
+                             'or a .yaml describing a foreign ONNX model')
     parser.add_argument('--input', required=True, type=Path,
                         help='a dataset folder (images/ + annotations) or a folder of images; '
-                             'with --input-kind, the reader\'s path (.mat file, bag, root)')
+                             "with --input-kind, the reader's path (.mat file, bag, root)")
     parser.add_argument('--input-kind', default='auto',
                         help='reader: auto, folder, nyud_mat, nyud_raw, kitti_depth, '
                              'kitti_semantics or bag (default: %(default)s)')

@@ -70,23 +70,13 @@ class OnnxBackend:
 
     def __init__(self, path: str | Path, device: str = 'cpu', precision: str = 'fp32',
                  num_threads: int | None = None) -> None:
-        import onnxruntime as ort
-
         if precision != 'fp32':
             raise ValueError(f'the ONNX backend runs the file as exported; precision must be '
                              f"'fp32', got {precision!r}")
         path = Path(path)
         if not path.is_file():
             raise FileNotFoundError(f'ONNX model {path} does not exist')
-        options = ort.SessionOptions()
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        if num_threads:
-            options.intra_op_num_threads = num_threads
-        try:
-            self.session = ort.InferenceSession(
-                str(path), options, providers=_providers(torch.device(device), ort))
-        except Exception as exc:  # ORT reports a bad file as several exception types
-            raise CheckpointError(f'{path} is not a loadable ONNX model: {exc}') from exc
+        self.session = open_session(path, device, num_threads)
         metadata = self.session.get_modelmeta().custom_metadata_map
         self.config, self.info = description_from_metadata(metadata, path)
         self.output_names = [o.name for o in self.session.get_outputs()]
@@ -99,6 +89,21 @@ class OnnxBackend:
         image = np.ascontiguousarray(batch.detach().cpu().numpy(), dtype=np.float32)
         outputs = self.session.run(self.output_names, {INPUT_NAME: image})
         return {name: torch.from_numpy(out) for name, out in zip(self.output_names, outputs)}
+
+
+def open_session(path: Path, device: str, num_threads: int | None):
+    """Open an ONNX Runtime session with every graph optimisation; errors name the file."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    if num_threads:
+        options.intra_op_num_threads = num_threads
+    try:
+        return ort.InferenceSession(
+            str(path), options, providers=_providers(torch.device(device), ort))
+    except Exception as exc:  # ORT reports a bad file as several exception types
+        raise CheckpointError(f'{path} is not a loadable ONNX model: {exc}') from exc
 
 
 def _providers(device: torch.device, ort) -> list:

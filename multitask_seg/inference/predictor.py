@@ -33,7 +33,7 @@ DEFAULT_MAX_PIXELS = 4096 * 4096
 
 def open_backend(path: str | Path, device: str, precision: str, channels_last: bool,
                  num_threads: int | None):
-    """Pick the backend by file extension: .pt (PyTorch) or .onnx (ONNX Runtime)."""
+    """Pick the backend by extension: .pt (PyTorch), .onnx (ONNX Runtime), .yaml (foreign)."""
     suffix = Path(path).suffix.lower()
     if suffix == '.pt':
         from .torch_backend import TorchBackend
@@ -41,14 +41,19 @@ def open_backend(path: str | Path, device: str, precision: str, channels_last: b
     if suffix == '.onnx':
         from .onnx_backend import OnnxBackend
         return OnnxBackend(path, device, precision, num_threads)
-    raise ValueError(f'model file {path}: unknown extension {suffix!r} (use .pt or .onnx)')
+    if suffix in ('.yaml', '.yml'):
+        from .external_onnx import ExternalOnnxBackend
+        return ExternalOnnxBackend(path, device, precision, num_threads)
+    raise ValueError(f'model file {path}: unknown extension {suffix!r} (use .pt, .onnx, or '
+                     f'.yaml describing a foreign ONNX model)')
 
 
 class Predictor:
     """
     Predict every task of a model for a batch of RGB images.
 
-    :param model_path: a .pt checkpoint or an .onnx export of one.
+    :param model_path: a .pt checkpoint, an .onnx export of one, or a .yaml describing a
+        foreign ONNX model (see ``external_onnx``).
     :param device: 'cpu' or 'cuda[:N]'.
     :param precision: 'fp32', 'fp16' (CUDA) or 'bf16' (see the backends).
     :param channels_last: NHWC layout for the PyTorch backend.

@@ -1,0 +1,139 @@
+# Copyright 2026 The multitask_seg Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+The demo: the node on a held-out synthetic sequence, evaluated live.
+
+    python -m multitask_seg.demo [--checkpoint model.pt] [--out demo_output]
+
+Renders short sequences from the test split's scene seeds (never trained on) into a bag
+in ``--out``: every synthetic domain whose classes the model has (a joint model's head
+is the union of indoor and outdoor classes, indoor first), at the model's input size.
+Then ``multitask_seg_eval live`` starts the node with the launch file's parameters,
+replays the bag in real time and writes its report to ``--out``; the summary table is
+printed. The node's process group is stopped before the demo returns.
+
+Ground truth is written in the model's class ids: a domain's ids are shifted by the
+position of its first class in the model's class list. So one confusion matrix covers
+both domains, and a prediction of the other domain's classes counts as an error, as it
+would on a robot (the node publishes the argmax over all classes).
+"""
+
+import argparse
+from pathlib import Path
+import shutil
+import sys
+import time
+from typing import Sequence
+
+import numpy as np
+from tqdm import tqdm
+
+from .checkpoint import read_checkpoint
+from .data.bag_writer import BagWriter
+from .data.synth.classes import CLASSES, DOMAINS, IGNORE_LABEL
+from .data.synth.render import FRAME_PERIOD_NS, render_sequence, split_seeds
+from .evaluation import cli
+from .models import default_checkpoint
+
+# Stamp of the first frame (s since the epoch) and the silence between two domains (ns).
+START_S = 1.7e9
+DOMAIN_GAP_NS = 1_000_000_000
+
+
+def domain_offsets(classes: Sequence[str]) -> dict[str, int]:
+    """Return {domain: id of its first class} for each domain whose classes the model has."""
+    offsets = {}
+    for domain in DOMAINS:
+        names = list(CLASSES[domain])
+        if names[0] in classes:
+            first = list(classes).index(names[0])
+            if list(classes[first:first + len(names)]) == names:
+                offsets[domain] = first
+    return offsets
+
+
+def write_sequences(path: Path, offsets: dict[str, int], frames: int, height: int,
+                    width: int) -> int:
+    """
+    Render ``frames`` test-split frames, shared among the domains, into a bag at ``path``.
+
+    :return: the number of frames written.
+    """
+    per_domain = max(1, frames // len(offsets))
+    stamp = int(START_S * 1e9)
+    written = 0
+    total = per_domain * len(offsets)
+    with BagWriter(str(path)) as writer, tqdm(total=total, unit='frame', desc='rendering') as bar:
+        for domain, offset in offsets.items():
+            seed = split_seeds('test')[0] + DOMAINS.index(domain)
+            for frame in render_sequence(domain, seed, per_domain, height=height, width=width):
+                labels = np.where(frame.labels == IGNORE_LABEL, IGNORE_LABEL,
+                                  frame.labels.astype(np.int64) + offset).astype(np.uint8)
+                # The exact depth: sensor depth has holes (indoors) or is sparse (outdoors).
+                writer.write(stamp + frame.stamp_ns, frame.rgb, K=frame.K, labels=labels,
+                             depth=frame.depth)
+                written += 1
+                bar.update()
+            stamp += per_domain * FRAME_PERIOD_NS + DOMAIN_GAP_NS
+    return written
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the demo's argument parser."""
+    parser = argparse.ArgumentParser(prog='python -m multitask_seg.demo',
+                                     description=__doc__.split('\n')[1])
+    parser.add_argument('--checkpoint', help='model file (default: the bundled model)')
+    parser.add_argument('--out', type=Path, default=Path('demo_output'))
+    parser.add_argument('--frames', type=int, default=50, help='frames in all')
+    parser.add_argument('--height', type=int, help="default: the model's input size, or 240")
+    parser.add_argument('--width', type=int, help="default: the model's input size, or 320")
+    parser.add_argument('--rate', type=float, default=1.0, help='replay speed (1 = 10 Hz)')
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the demo; return the exit status of the evaluation (2 if it cannot start)."""
+    args = build_parser().parse_args(argv)
+    started = time.monotonic()
+    if args.frames < 1:
+        print('demo: --frames must be at least 1', file=sys.stderr)
+        return 2
+    try:
+        checkpoint = Path(args.checkpoint) if args.checkpoint else default_checkpoint()
+        info = read_checkpoint(checkpoint)['info']
+    except (FileNotFoundError, ValueError) as exc:
+        print(f'demo: {exc}', file=sys.stderr)
+        return 2
+    offsets = domain_offsets(info.classes)
+    if not offsets:
+        print(f'demo: the classes of {checkpoint} ({", ".join(info.classes)}) are those of '
+              f'no synthetic domain ({", ".join(DOMAINS)})', file=sys.stderr)
+        return 2
+    size = info.input_size or [240, 320]
+    args.out.mkdir(parents=True, exist_ok=True)
+    bag = args.out / 'sequence'
+    if bag.exists():
+        shutil.rmtree(bag)
+    count = write_sequences(bag, offsets, args.frames, args.height or size[0],
+                            args.width or size[1])
+    print(f'{count} frames of {", ".join(offsets)} test scenes in {bag}', flush=True)
+    status = cli.main(['live', str(bag), '--checkpoint', str(checkpoint), '--out',
+                       str(args.out), '--rate', str(args.rate), '--settle', '3'])
+    print(f'demo finished in {time.monotonic() - started:.0f} s')
+    return status
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,259 @@
+# Copyright 2026 The multitask_seg Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+Command line multitask_seg_eval: accuracy (and, live, speed) of a model on a ROS bag.
+
+    multitask_seg_eval offline BAG [--checkpoint model.pt] [--out eval_output]
+    multitask_seg_eval live BAG [--rate 1.0] [--attach]
+    multitask_seg_eval recorded BAG --predictions OUTPUTS_BAG
+
+The bag holds camera images (sensor_msgs/Image or CompressedImage) and, optionally,
+ground truth on Image topics (labels mono8/mono16, depth 32FC1 metres or 16UC1
+millimetres) with the header stamps of their images. Without --checkpoint the bundled
+model is used. The report (results.json, summary.md, pictures) goes to --out.
+Exit status: 0 complete; 1 results written but incomplete (see results.json 'counts');
+2 nothing evaluated (bad bag, model or options: the message names the file or topic);
+130 interrupted.
+"""
+
+import argparse
+import contextlib
+from pathlib import Path
+import signal
+import sys
+from typing import Sequence
+
+from . import report
+from .inputs import (checkpoint_path, EvaluationError, model_description, open_truth,
+                     TruthOptions)
+from .predictions import PredictionBag
+from .recorded import camera_of, check_overlap, output_topics, score
+from .scoring import Scorer
+from ..checkpoint import CheckpointError
+from ..data.bag_reader import BagDataset
+from ..data.bag_writer import BagTopics
+from ..data.folder_format import DatasetFormatError
+
+PROG = 'multitask_seg_eval'
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of multitask_seg_eval."""
+    topics = BagTopics()
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument('bag', help='rosbag2 folder, .mcap or .db3 file, or ROS 1 .bag file')
+    common.add_argument('--out', type=Path, default=Path('eval_output'),
+                        help='folder for results.json, summary.md and the pictures')
+    common.add_argument('--checkpoint', help='model file (default: the bundled model)')
+    common.add_argument('--image-topic', default=topics.image,
+                        help='camera topic, sensor_msgs/Image or CompressedImage')
+    common.add_argument('--label-topic', default=topics.segmentation,
+                        help="ground-truth class ids, mono8/mono16 Image ('' = none)")
+    common.add_argument('--depth-topic', default=topics.depth,
+                        help="ground-truth depth, 32FC1/16UC1 Image ('' = none)")
+    common.add_argument('--depth-scale', type=float,
+                        help='metres per depth unit (default REP 118: 1 for 32FC1, 0.001 for '
+                             '16UC1)')
+    common.add_argument('--class-map', help='YAML: ground-truth id -> model class name')
+    common.add_argument('--label-offset', type=int, default=0,
+                        help="added to ground-truth ids: the position of the dataset's first "
+                             "class in a joint model's classes")
+    common.add_argument('--depth-cap', type=float,
+                        help='score depth only where ground truth <= this many metres')
+    common.add_argument('--samples', type=int, default=4, help='frames in samples.png')
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split('\n')[1])
+    modes = parser.add_subparsers(dest='mode', required=True)
+    offline = modes.add_parser('offline', parents=[common],
+                               help='run the inference core on the bag, no ROS')
+    offline.add_argument('--batch-size', type=int, default=4)
+    offline.add_argument('--device', default='cpu', help="'cpu' or 'cuda[:N]'")
+    offline.add_argument('--input-size', default='checkpoint',
+                         help="'checkpoint', 'native' or '<height>x<width>'")
+    offline.add_argument('--threads', type=int, help='CPU threads (default: all)')
+    live = modes.add_parser('live', parents=[common],
+                            help='replay the bag to the node over DDS; latency, drops, fps')
+    live.add_argument('--rate', type=float, default=1.0,
+                      help='replay speed relative to the recorded rate')
+    live.add_argument('--attach', action='store_true',
+                      help='use a node already running (its ROS_DOMAIN_ID and discovery '
+                           'settings) instead of starting one')
+    live.add_argument('--camera', help='camera name (default: from --image-topic)')
+    live.add_argument('--node-name', default='multitask_seg', help='name of the node')
+    live.add_argument('--params-file', type=Path,
+                      help="node parameters (default: the package's config/params.yaml)")
+    live.add_argument('--settle', type=float, default=5.0,
+                      help='seconds without output after the last frame before the rest '
+                           'count as dropped')
+    live.add_argument('--startup-timeout', type=float, default=120.0,
+                      help='seconds for the node to come up and answer a first frame')
+    recorded = modes.add_parser('recorded', parents=[common],
+                                help="score a bag of the node's outputs recorded elsewhere")
+    recorded.add_argument('--predictions', required=True,
+                          help="bag with the node's outputs")
+    recorded.add_argument('--camera', help='camera name (default: from --image-topic)')
+    recorded.add_argument('--pred-label-topic',
+                          help="(default <camera>/segmentation/labels; '' = none)")
+    recorded.add_argument('--pred-depth-topic',
+                          help="(default <camera>/depth/image; '' = none)")
+    return parser
+
+
+def truth_options(args: argparse.Namespace) -> TruthOptions:
+    """Return where the ground truth is, from the common options."""
+    return TruthOptions(bag=args.bag, image_topic=args.image_topic,
+                        label_topic=args.label_topic, depth_topic=args.depth_topic,
+                        depth_scale=args.depth_scale, class_map=args.class_map,
+                        label_offset=args.label_offset)
+
+
+def new_scorer(args: argparse.Namespace, info: object, frames: int) -> Scorer:
+    """Return a scorer with the common options."""
+    return Scorer(info, frames, depth_cap=args.depth_cap, samples=args.samples,
+                  label_offset=args.label_offset)
+
+
+def inputs(args: argparse.Namespace, checkpoint: Path | None) -> dict:
+    """Return the options as they go into results.json."""
+    values = {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}
+    return {**values, 'checkpoint': str(checkpoint) if checkpoint else 'attached node'}
+
+
+def run_offline(args: argparse.Namespace) -> report.Evaluation:
+    """Evaluate the inference core on the bag."""
+    from .offline import evaluate
+    from ..inference import Predictor
+    from ..ros.params import parse_input_size
+
+    try:
+        input_size = parse_input_size(args.input_size)
+    except ValueError as exc:
+        raise EvaluationError(f'--input-size: {exc}') from exc
+    checkpoint = checkpoint_path(args.checkpoint)
+    predictor = Predictor(checkpoint, device=args.device, input_size=input_size,
+                          num_threads=args.threads)
+    truth = open_truth(truth_options(args), predictor.info.classes)
+    scorer = new_scorer(args, predictor.info, len(truth))
+    try:
+        evaluate(predictor, truth, scorer, args.batch_size)
+    finally:
+        truth.close()
+    return report.Evaluation('offline', inputs(args, checkpoint), scorer)
+
+
+def run_recorded(args: argparse.Namespace) -> report.Evaluation:
+    """Score the recorded outputs against the ground truth."""
+    checkpoint = checkpoint_path(args.checkpoint)
+    info, tasks = model_description(checkpoint)
+    truth = open_truth(truth_options(args), info.classes)
+    wanted = {'segmentation': (args.label_topic, args.pred_label_topic),
+              'depth': (args.depth_topic, args.pred_depth_topic)}
+    defaults = output_topics(args.camera or camera_of(args.image_topic), list(tasks))
+    topics = {task: defaults.get(task, '') if given is None else given
+              for task, (has_truth, given) in wanted.items() if has_truth}
+    predictions = PredictionBag(args.predictions, {t: v for t, v in topics.items() if v})
+    try:
+        check_overlap(truth, args.image_topic, predictions)
+        scorer = new_scorer(args, info, len(truth))
+        score(truth, predictions, scorer)
+    finally:
+        predictions.close()
+        truth.close()
+    return report.Evaluation('recorded', inputs(args, checkpoint), scorer)
+
+
+def run_live(args: argparse.Namespace) -> report.Evaluation:
+    """Replay the bag to the node, then score what it published."""
+    from . import live
+    from ..ros.dds import local_dds
+
+    checkpoint = None if args.attach else checkpoint_path(args.checkpoint)
+    if args.rate <= 0:
+        raise EvaluationError(f'--rate must be positive, got {args.rate}')
+    described = checkpoint or (Path(args.checkpoint) if args.checkpoint else None)
+    if args.class_map and described is None:
+        raise EvaluationError('--class-map with --attach needs --checkpoint naming the '
+                              "node's model, for its class names")
+    classes = model_description(described)[0].classes if args.class_map else []
+    truth = open_truth(truth_options(args), classes)
+    camera = args.camera or camera_of(args.image_topic)
+    options = live.LiveOptions(camera=camera, rate=args.rate, attach=args.attach,
+                               node_name=args.node_name, settle=args.settle,
+                               startup_timeout=args.startup_timeout,
+                               params_file=args.params_file)
+    args.out.mkdir(parents=True, exist_ok=True)
+    # A node of our own runs in a DDS domain of this run's own; an attached one is found
+    # with the caller's settings.
+    with contextlib.nullcontext() if args.attach else local_dds():
+        images = BagDataset(args.bag, args.image_topic)
+        try:
+            replay = live.replay(images, options, checkpoint, args.out)
+        finally:
+            images.close()
+    if replay.info is None:
+        truth.close()
+        raise EvaluationError(replay.error or 'interrupted before the node answered')
+    scorer = new_scorer(args, replay.info, len(truth))
+    predictions = PredictionBag(args.out / 'predictions', output_topics(camera, replay.tasks))
+    try:
+        score(truth, predictions, scorer, only=set(replay.sent))
+    finally:
+        predictions.close()
+        truth.close()
+    scorer.interrupted |= replay.interrupted
+    if replay.error:
+        scorer.stop(replay.error)
+    figures = {'sent': len(replay.sent), 'answered': len(replay.answered),
+               'dropped': len(replay.sent) - len(replay.answered), 'seconds': replay.seconds,
+               'fps': len(replay.answered) / replay.seconds if replay.answered else 0.0,
+               'rate': args.rate, 'tasks': replay.tasks}
+    return report.Evaluation('live', inputs(args, checkpoint), scorer,
+                             latencies=list(replay.answered.values()), live=figures)
+
+
+MODES = {'offline': run_offline, 'live': run_live, 'recorded': run_recorded}
+
+
+def _interrupt(signum: int, frame) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status (see the module docs)."""
+    args = build_parser().parse_args(argv)
+    # SIGTERM (a supervisor, `timeout`) takes the Ctrl-C path, so the node this run started
+    # is stopped in its finally blocks instead of being left running.
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        evaluation = MODES[args.mode](args)
+    except (EvaluationError, DatasetFormatError, CheckpointError, FileNotFoundError) as exc:
+        print(f'{PROG}: error: {exc}', file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f'{PROG}: interrupted', file=sys.stderr)
+        return 130
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    data = report.write(evaluation, args.out)
+    print((args.out / 'summary.md').read_text())
+    print(f'report written to {args.out}')
+    if data['stopped_by']:
+        print(f'{PROG}: error: {data["stopped_by"]}', file=sys.stderr)
+    if data['interrupted']:
+        return 130
+    return 0 if data['complete'] else 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())

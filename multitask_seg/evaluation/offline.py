@@ -1,0 +1,65 @@
+# Copyright 2026 The multitask_seg Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+Offline mode: the inference core on a bag's images, in batches, without ROS.
+
+Depth is scored as ``Predictor`` returns it (clipped to the model's trained range, so
+every pixel has a value); the node instead publishes the range ends as invalid, which
+live and recorded modes leave out (see ``depth.coverage`` in the results).
+"""
+
+from tqdm import tqdm
+
+from .scoring import Scorer
+from ..data.bag_reader import BagDataset, BagFrame
+from ..data.folder_format import DatasetFormatError
+from ..inference import Predictor
+
+
+def predict_batch(predictor: Predictor, batch: list[BagFrame], scorer: Scorer) -> None:
+    """Predict a batch of frames and score each; a rejected batch fails all its frames."""
+    try:
+        predictions = predictor.predict([frame.sample.image for frame in batch])
+    except ValueError as exc:
+        for frame in batch:
+            scorer.fail(frame.index, str(exc))
+        return
+    for frame, prediction in zip(batch, predictions):
+        scorer.add(frame.index, frame.sample.image, frame.sample.targets, prediction)
+
+
+def evaluate(predictor: Predictor, truth: BagDataset, scorer: Scorer, batch_size: int) -> None:
+    """
+    Score every frame of ``truth``; the scorer records an early stop or Ctrl-C.
+
+    Frames already read when the bag turns out unreadable are still scored.
+    """
+    batch: list[BagFrame] = []
+    with tqdm(total=len(truth), unit='frame', desc='offline') as bar:
+        try:
+            for frame in truth.frames():
+                batch.append(frame)
+                if len(batch) == batch_size:
+                    predict_batch(predictor, batch, scorer)
+                    bar.update(len(batch))
+                    batch = []
+        except DatasetFormatError as exc:
+            scorer.stop(str(exc))
+        except KeyboardInterrupt:
+            scorer.interrupted = True
+            return
+        if batch:
+            predict_batch(predictor, batch, scorer)
+            bar.update(len(batch))

@@ -1,0 +1,168 @@
+# Copyright 2026 The multitask_seg Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+Read the node's outputs back from a bag, by header stamp.
+
+Labels are sensor_msgs/Image mono8 or mono16 class ids; depth is 32FC1 metres (NaN
+invalid) or 16UC1 millimetres (0 invalid), as the node publishes them (REP 118).
+rosbag2 (mcap, sqlite3) and ROS 1 bags are read alike.
+"""
+
+from contextlib import contextmanager
+from pathlib import Path
+import struct
+from typing import Iterator
+
+import numpy as np
+from rosbags.highlevel import AnyReader, AnyReaderError
+from rosbags.rosbag1 import ReaderError as Reader1Error
+from rosbags.rosbag2 import ReaderError as Reader2Error
+from rosbags.serde import SerdeError
+from rosbags.typesys import get_typestore
+
+from ..data.bag_writer import ROS2_STORE
+from ..data.folder_format import DatasetFormatError
+
+IMAGE = 'sensor_msgs/msg/Image'
+# Pixel dtype and metres per unit of each encoding the node writes.
+LABEL_ENCODINGS = {'mono8': 'u1', '8UC1': 'u1', 'mono16': 'u2', '16UC1': 'u2'}
+DEPTH_ENCODINGS = {'32FC1': ('f4', 1.0), '16UC1': ('u2', 0.001)}
+# What rosbags raises on missing, truncated or corrupt bags.
+BAG_ERRORS = (AnyReaderError, Reader1Error, Reader2Error, SerdeError, struct.error,
+              EOFError, OSError, ValueError, KeyError, IndexError, AssertionError)
+
+
+@contextmanager
+def reading(path: str | Path, what: str) -> Iterator[None]:
+    """Turn errors of rosbags into DatasetFormatError naming the bag and what was read."""
+    try:
+        yield
+    except DatasetFormatError:
+        raise
+    except BAG_ERRORS as err:
+        raise DatasetFormatError(f'{path}: cannot read {what} ({err!r})') from err
+
+
+def cdr_stamp(cdr: bytes) -> int:
+    """Return the header stamp (ns) of a CDR-serialized message that starts with a Header."""
+    # 4-byte encapsulation (byte 1: 1 = little endian), then int32 sec and uint32 nanosec.
+    sec, nanosec = struct.unpack_from('<iI' if cdr[1] else '>iI', cdr, 4)
+    return sec * 10**9 + nanosec
+
+
+def restamp(cdr: bytes, stamp_ns: int) -> bytes:
+    """Return a copy of a CDR-serialized message with a Header, with another header stamp."""
+    out = bytearray(cdr)
+    struct.pack_into('<iI' if cdr[1] else '>iI', out, 4, *divmod(stamp_ns, 10**9))
+    return bytes(out)
+
+
+def plane(msg: object, dtype: str) -> np.ndarray:
+    """Return an (H, W) native-order array of a one-channel Image, honouring step."""
+    item = np.dtype(dtype).newbyteorder('>' if msg.is_bigendian else '<')
+    row = msg.width * item.itemsize
+    if msg.step < row or len(msg.data) != msg.step * msg.height:
+        raise ValueError(f'step {msg.step} and {len(msg.data)} bytes do not fit '
+                         f'{msg.height}x{msg.width} {msg.encoding}')
+    rows = np.frombuffer(msg.data, np.uint8).reshape(msg.height, msg.step)[:, :row]
+    return np.ascontiguousarray(rows).view(item).reshape(msg.height, msg.width).astype(
+        item.newbyteorder('='))
+
+
+def decode(role: str, msg: object) -> np.ndarray:
+    """
+    Decode one output Image.
+
+    :param role: 'segmentation' or 'depth'.
+    :return: (H, W) class ids (uint8 or uint16), or (H, W) float32 metres with NaN or 0
+        where the node gives no depth.
+    """
+    if role == 'segmentation':
+        if msg.encoding not in LABEL_ENCODINGS:
+            raise ValueError(f'labels encoding {msg.encoding!r} is not one of '
+                             f'{sorted(LABEL_ENCODINGS)}')
+        return plane(msg, LABEL_ENCODINGS[msg.encoding])
+    if msg.encoding not in DEPTH_ENCODINGS:
+        raise ValueError(f'depth encoding {msg.encoding!r} is not one of '
+                         f'{sorted(DEPTH_ENCODINGS)}')
+    dtype, scale = DEPTH_ENCODINGS[msg.encoding]
+    return (plane(msg, dtype) * np.float32(scale)).astype(np.float32)
+
+
+class PredictionBag:
+    """
+    A bag of node outputs, indexed once by header stamp; messages are read when asked for.
+
+    :param path: rosbag2 folder, .mcap or .db3 file, or ROS 1 .bag file.
+    :param topics: output topic per task, e.g. {'segmentation': '/camera/segmentation/labels',
+        'depth': '/camera/depth/image'}.
+    :ivar stamps: header stamps (ns) that have a message on every topic.
+    """
+
+    def __init__(self, path: str | Path, topics: dict[str, str]) -> None:
+        self.path, self.topics = str(path), dict(topics)
+        self._reader = AnyReader([Path(path)], default_typestore=get_typestore(ROS2_STORE))
+        with reading(self.path, 'bag'):
+            self._reader.open()
+            try:
+                self._index()
+            except BaseException:
+                self._reader.close()
+                raise
+
+    def _index(self) -> None:
+        found = self._reader.topics
+        for role, topic in self.topics.items():
+            if topic not in found:
+                raise DatasetFormatError(f'{self.path}: no {role} topic {topic!r}; the bag has '
+                                         f'{sorted(found)}')
+            if found[topic].msgtype != IMAGE:
+                raise DatasetFormatError(f'{self.path}: {role} topic {topic!r} is '
+                                         f'{found[topic].msgtype}, expected {IMAGE}')
+        self._roles = {topic: role for role, topic in self.topics.items()}
+        self._log: dict[str, dict[int, int]] = {role: {} for role in self.topics}
+        for connection, log_time, raw in self._reader.messages(self._connections()):
+            msg = self._reader.deserialize(raw, connection.msgtype)
+            stamp = msg.header.stamp.sec * 10**9 + msg.header.stamp.nanosec
+            self._log[self._roles[connection.topic]].setdefault(stamp, log_time)
+        stamps = [set(log) for log in self._log.values()]
+        self.stamps = set.intersection(*stamps) if stamps else set()
+
+    def _connections(self, role: str | None = None) -> list:
+        topics = set(self.topics.values()) if role is None else {self.topics[role]}
+        return [c for c in self._reader.connections if c.topic in topics]
+
+    def get(self, stamp: int) -> dict[str, np.ndarray]:
+        """
+        Return the outputs with header stamp ``stamp`` (ns), decoded (see ``decode``).
+
+        :raises KeyError: some topic has no message with that stamp.
+        :raises DatasetFormatError: a message cannot be read or decoded; names the topic.
+        """
+        out = {}
+        for role, topic in self.topics.items():
+            log_time = self._log[role][stamp]
+            with reading(self.path, f'{topic!r} at stamp {stamp}'):
+                for connection, _, raw in self._reader.messages(
+                        self._connections(role), log_time, log_time + 1):
+                    msg = self._reader.deserialize(raw, connection.msgtype)
+                    if msg.header.stamp.sec * 10**9 + msg.header.stamp.nanosec == stamp:
+                        out[role] = decode(role, msg)
+                        break
+        return out
+
+    def close(self) -> None:
+        """Close the bag file."""
+        self._reader.close()
