@@ -28,15 +28,14 @@ A checkpoint is a plain dict of strings, numbers, lists and tensors, so it loads
 
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
-import os
 from pathlib import Path
 import subprocess
-import tempfile
 from typing import Any
 
 import dacite
 import torch
 
+from .atomic import atomic_path
 from .model import build_model, ModelConfig, MultiTaskNet
 
 FORMAT = 'multitask_seg.checkpoint'
@@ -122,8 +121,6 @@ def save_checkpoint(path: str | Path, model: MultiTaskNet, info: ModelInfo,
         casts them back to the model's float32.
     """
     info.check(model.config)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     if half:
         state = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
@@ -133,17 +130,9 @@ def save_checkpoint(path: str | Path, model: MultiTaskNet, info: ModelInfo,
                                **info.provenance}
     payload = {'format': FORMAT, 'version': VERSION, 'model': asdict(model.config),
                'info': described, 'state_dict': state, 'extra': extra or {}}
-    fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            torch.save(payload, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    with atomic_path(path) as tmp:
+        torch.save(payload, tmp)
+    return Path(path)
 
 
 def read_checkpoint(path: str | Path) -> dict[str, Any]:

@@ -22,15 +22,14 @@ checkpoint's ModelConfig and ModelInfo travel in the file's metadata_props.
 """
 
 import argparse
-import os
 from pathlib import Path
-import tempfile
 from typing import Sequence
 
 import onnx
 import torch
 from torch import nn
 
+from .atomic import atomic_path
 from .checkpoint import load_checkpoint
 from .inference.onnx_backend import description_metadata, INPUT_NAME
 from .model import MultiTaskNet
@@ -74,22 +73,9 @@ def export_onnx(checkpoint: str | Path, output: str | Path,
         dynamic_shapes={'image': dynamic}, opset_version=opset, verbose=False)
     proto = program.model_proto
     onnx.helper.set_model_props(proto, description_metadata(model.config, info))
-    return _save_atomically(proto, Path(output))
-
-
-def _save_atomically(proto: onnx.ModelProto, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            f.write(proto.SerializeToString())
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    with atomic_path(output) as tmp:
+        tmp.write_bytes(proto.SerializeToString())
+    return Path(output)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -41,3 +41,16 @@ def tiny_checkpoint(tmp_path_factory):
         config, classes=['a', 'b', 'c', 'd', 'e'], input_size=[64, 80],
         depth_range=[0.1, 10.0]))
     return path
+
+
+@pytest.fixture
+def running_nodes():
+    """Return a function listing this process's descendants that run the node."""
+    import psutil
+
+    def nodes() -> list:
+        # Only the node counts: other children (a multiprocessing resource tracker an
+        # earlier test left) are not the evaluator's to stop.
+        return [p for p in psutil.Process().children(recursive=True)
+                if 'multitask_seg.ros.node' in ' '.join(p.cmdline())]
+    return nodes

@@ -23,10 +23,9 @@ from multitask_seg.data.synth.classes import CLASSES
 from multitask_seg.demo import main
 from multitask_seg.model import build_model, ModelConfig
 import numpy as np
-import psutil
 
 
-def test_demo_evaluates_both_domains_of_a_joint_model(tmp_path):
+def test_demo_evaluates_both_domains_of_a_joint_model(tmp_path, running_nodes):
     classes = [*CLASSES['indoor'], *CLASSES['outdoor']]
     config = ModelConfig(tasks={'segmentation': len(classes), 'depth': 1})
     checkpoint = save_checkpoint(tmp_path / 'joint.pt', build_model(config), default_info(
@@ -34,7 +33,7 @@ def test_demo_evaluates_both_domains_of_a_joint_model(tmp_path):
     out = tmp_path / 'demo_output'
     status = main(['--checkpoint', str(checkpoint), '--frames', '4', '--height', '48',
                    '--width', '64', '--out', str(out)])
-    assert not psutil.Process().children(recursive=True), 'the node is still running'
+    assert not running_nodes(), 'the node is still running'
     assert status == 0
     results = json.loads((out / 'results.json').read_text())
     assert results['complete'] and results['live']['sent'] == 4

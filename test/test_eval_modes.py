@@ -27,7 +27,6 @@ from multitask_seg.inference import Predictor
 from multitask_seg.metrics import DepthMetric, SegmentationMetric
 from multitask_seg.model import ModelConfig
 import numpy as np
-import psutil
 import pytest
 
 FRAMES = 4
@@ -102,10 +101,10 @@ def test_recorded_scores_outputs_by_stamp(bag, tiny_checkpoint, tmp_path):
     assert results['depth']['rmse'] == 0.0 and results['depth']['delta1'] == 1.0
 
 
-def test_live_replays_to_the_node_and_stops_it(bag, tiny_checkpoint, tmp_path):
+def test_live_replays_to_the_node_and_stops_it(bag, tiny_checkpoint, tmp_path, running_nodes):
     status, results = run('live', bag, '--checkpoint', tiny_checkpoint, '--out', tmp_path,
                           '--settle', 2)
-    assert not psutil.Process().children(recursive=True), 'the node is still running'
+    assert not running_nodes(), 'the node is still running'
     assert status == 0 and results['complete'], results
     live = results['live']
     assert live['sent'] == FRAMES and live['answered'] + live['dropped'] == FRAMES

@@ -16,10 +16,10 @@
 
 import fcntl
 import json
-import os
 from pathlib import Path
-import tempfile
 from typing import Any
+
+from ..atomic import atomic_path
 
 
 def merge_json(path: Path, values: dict[str, Any]) -> dict[str, Any]:
@@ -35,15 +35,6 @@ def merge_json(path: Path, values: dict[str, Any]) -> dict[str, Any]:
         fcntl.flock(lock, fcntl.LOCK_EX)
         data = json.loads(path.read_text()) if path.exists() else {}
         data.update(values)
-        fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
-        try:
-            with os.fdopen(fd, 'w') as f:
-                json.dump(data, f, indent=2, sort_keys=True)
-                f.write('\n')
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_path(path) as tmp:
+            tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + '\n')
     return data

@@ -98,7 +98,7 @@ def _stamp(raw: bytes, is2: bool) -> int:
     return sec * 10**9 + nsec
 
 
-def _plane(msg: object, dtype: str) -> np.ndarray:
+def plane(msg: object, dtype: str) -> np.ndarray:
     """Return an (H, W) native-order array of a one-channel Image, honouring step."""
     item = np.dtype(dtype).newbyteorder('>' if msg.is_bigendian else '<')
     row = msg.width * item.itemsize
@@ -274,9 +274,9 @@ class BagDataset:
             raise FrameError(f'encoding {msg.encoding!r} is not one of {sorted(table)}')
         if role == 'depth':
             dtype, scale = table[msg.encoding]
-            plane = _plane(msg, dtype) * np.float32(self.depth_scale or scale)
-            return np.where(np.isfinite(plane) & (plane > 0), plane, 0).astype(np.float32)
-        ids = _plane(msg, table[msg.encoding])
+            depth = plane(msg, dtype) * np.float32(self.depth_scale or scale)
+            return np.where(np.isfinite(depth) & (depth > 0), depth, 0).astype(np.float32)
+        ids = plane(msg, table[msg.encoding])
         if self._map is not None:
             return self._map(ids)
         bad = (ids >= len(self.classes)) & (ids != IGNORE_LABEL) if self.classes else ids > 255

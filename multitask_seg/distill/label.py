@@ -28,11 +28,9 @@ import argparse
 from datetime import datetime, timezone
 import hashlib
 import json
-import os
 from pathlib import Path
 import shutil
 import sys
-import tempfile
 import time
 
 import numpy as np
@@ -40,6 +38,7 @@ from tqdm import tqdm
 import yaml
 
 from .sources import open_source
+from ..atomic import atomic_path, stale_temporaries
 from ..data.folder_format import depth_to_png, meta_yaml, TASK_DIRS, write_png
 from ..inference import Predictor
 
@@ -51,34 +50,6 @@ def sha256(path: Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b''):
             digest.update(block)
     return digest.hexdigest()
-
-
-def write_atomic_png(path: Path, array: np.ndarray) -> None:
-    """Write a PNG under a temporary name, then rename: readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)  # names of some readers hold folders
-    fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
-    os.close(fd)
-    try:
-        write_png(tmp, array)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def write_atomic_text(path: Path, text: str) -> None:
-    """Write a text file under a temporary name, then rename."""
-    tmp = path.with_name(f'.{path.name}.tmp')
-    tmp.write_text(text)
-    os.replace(tmp, path)
-
-
-def remove_stale_temporaries(output: Path) -> int:
-    """Delete temporary files a killed run left behind; return how many."""
-    stale = [p for folder in TASK_DIRS.values() for p in (output / folder).rglob('.*.tmp')]
-    for path in stale:
-        path.unlink()
-    return len(stale)
 
 
 def plan(source, tasks: list[str], output: Path, overwrite: bool) -> tuple[list, dict]:
@@ -121,7 +92,8 @@ def label(predictor: Predictor, source, work: list, output: Path, batch_size: in
                     array = labels
                 else:
                     array = depth_to_png(result['depth'])
-                write_atomic_png(output / TASK_DIRS[task] / f'{name}.png', array)
+                with atomic_path(output / TASK_DIRS[task] / f'{name}.png') as tmp:
+                    write_png(str(tmp), array)
                 written += 1
         bar.update(len(chunk))
     bar.close()
@@ -197,9 +169,12 @@ def main(argv: list[str] | None = None) -> int:
     output = args.output
     for task in tasks:
         (output / TASK_DIRS[task]).mkdir(parents=True, exist_ok=True)
-    stale = remove_stale_temporaries(output)
-    write_atomic_text(output / 'meta.yaml', yaml.safe_dump(
-        meta_yaml(None, predictor.info.classes, predictor.info.colors), sort_keys=False))
+    stale = stale_temporaries(output)
+    for path in stale:
+        path.unlink()
+    with atomic_path(output / 'meta.yaml') as tmp:
+        tmp.write_text(yaml.safe_dump(
+            meta_yaml(None, predictor.info.classes, predictor.info.colors), sort_keys=False))
     if (args.input / 'camera.yaml').is_file():
         shutil.copyfile(args.input / 'camera.yaml', output / 'camera.yaml')
     work, counts = plan(source, tasks, output, args.overwrite_ground_truth)
@@ -211,10 +186,11 @@ def main(argv: list[str] | None = None) -> int:
         'teacher': str(args.teacher.resolve()), 'teacher_sha256': sha256(args.teacher),
         'input': str(args.input.resolve()), 'tasks': tasks, 'confidence': args.confidence,
         'overwrite_ground_truth': args.overwrite_ground_truth, 'device': device,
-        'input_size': args.input_size, 'written': written, 'stale_temporaries_removed': stale,
+        'input_size': args.input_size, 'written': written, 'stale_temporaries_removed': len(stale),
         **counts, 'samples': len(source.names), 'seconds': round(time.time() - started, 2),
         'finished': datetime.now(timezone.utc).isoformat(timespec='seconds')})
-    write_atomic_text(manifest_path, json.dumps(manifest, indent=1))
+    with atomic_path(manifest_path) as tmp:
+        tmp.write_text(json.dumps(manifest, indent=1))
     print(f'labelled {written} files into {output} ({counts["skipped_done"]} already done, '
           f'{counts["skipped_ground_truth"]} with ground truth)')
     return 0

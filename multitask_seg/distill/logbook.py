@@ -18,6 +18,8 @@ import csv
 import json
 from pathlib import Path
 
+from ..atomic import atomic_path
+
 
 class Logbook:
     """
@@ -70,13 +72,12 @@ class Logbook:
                 rows = list(csv.DictReader(f))
         rows = [r for r in rows if int(r['epoch']) < row['epoch']] + [row]
         columns = list(dict.fromkeys(k for r in rows for k in r))
-        tmp = self.csv_path.with_suffix('.tmp')
-        with open(tmp, 'w', newline='') as f:
+        with atomic_path(self.csv_path) as tmp, open(tmp, 'w', newline='') as f:
             writer = csv.DictWriter(f, fieldnames=columns)
             writer.writeheader()
             writer.writerows(rows)
-        tmp.replace(self.csv_path)
-        (self.csv_path.parent / 'last_metrics.json').write_text(json.dumps(row, indent=1))
+        with atomic_path(self.csv_path.parent / 'last_metrics.json') as tmp:
+            tmp.write_text(json.dumps(row, indent=1))
 
     def close(self) -> None:
         """Flush and close the event file."""

@@ -32,6 +32,7 @@ from rosbags.rosbag2 import ReaderError as Reader2Error
 from rosbags.serde import SerdeError
 from rosbags.typesys import get_typestore
 
+from ..data.bag_reader import plane
 from ..data.bag_writer import ROS2_STORE
 from ..data.folder_format import DatasetFormatError
 
@@ -67,18 +68,6 @@ def restamp(cdr: bytes, stamp_ns: int) -> bytes:
     out = bytearray(cdr)
     struct.pack_into('<iI' if cdr[1] else '>iI', out, 4, *divmod(stamp_ns, 10**9))
     return bytes(out)
-
-
-def plane(msg: object, dtype: str) -> np.ndarray:
-    """Return an (H, W) native-order array of a one-channel Image, honouring step."""
-    item = np.dtype(dtype).newbyteorder('>' if msg.is_bigendian else '<')
-    row = msg.width * item.itemsize
-    if msg.step < row or len(msg.data) != msg.step * msg.height:
-        raise ValueError(f'step {msg.step} and {len(msg.data)} bytes do not fit '
-                         f'{msg.height}x{msg.width} {msg.encoding}')
-    rows = np.frombuffer(msg.data, np.uint8).reshape(msg.height, msg.step)[:, :row]
-    return np.ascontiguousarray(rows).view(item).reshape(msg.height, msg.width).astype(
-        item.newbyteorder('='))
 
 
 def decode(role: str, msg: object) -> np.ndarray:
