@@ -15,6 +15,7 @@
 """Message <-> numpy conversions: every input encoding, bad frames, outputs, camera info."""
 
 import io
+import sys
 
 from multitask_seg.ros.convert import (color_message, depth_message, FrameError,
                                        labels_message, rgb_from_compressed, rgb_from_image,
@@ -155,3 +156,28 @@ def test_camera_info_is_scaled_to_the_output_size():
     np.testing.assert_allclose(out.k, [250, 0, 160, 0, 200, 120, 0, 0, 1])
     np.testing.assert_allclose(out.p, [250, 0, 160, -12.5, 0, 200, 120, 0, 0, 0, 1, 0])
     assert list(out.d) == [0.1, 0.0, 0.0, 0.0, 0.0]
+
+
+def test_bayer_goes_through_cv_bridge_when_installed(monkeypatch):
+    calls = []
+
+    class FakeBridge:
+        """Stands in for ROS's cv_bridge, which PyPI does not carry."""
+
+        def imgmsg_to_cv2(self, msg, desired_encoding):
+            calls.append((msg.encoding, desired_encoding))
+            return np.full((msg.height, msg.width, 3), 5, np.uint8)
+
+    module = type(sys)('cv_bridge')
+    module.CvBridge = FakeBridge
+    monkeypatch.setitem(sys.modules, 'cv_bridge', module)
+    msg = Image(height=4, width=6, encoding='bayer_rggb8', step=6, data=bytes(24))
+    assert rgb_from_image(msg, 10**6).shape == (4, 6, 3)
+    assert calls == [('bayer_rggb8', 'rgb8')]
+
+
+def test_bayer_without_cv_bridge_is_a_clear_frame_error(monkeypatch):
+    monkeypatch.setitem(sys.modules, 'cv_bridge', None)  # import fails as when absent
+    msg = Image(height=4, width=6, encoding='yuv422', step=12, data=bytes(48))
+    with pytest.raises(FrameError, match="'yuv422' needs cv_bridge"):
+        rgb_from_image(msg, 10**6)

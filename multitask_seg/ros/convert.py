@@ -16,7 +16,8 @@
 sensor_msgs images to numpy RGB arrays and back; camera info rescaling. No rclpy here.
 
 Input images: Image in rgb8, bgr8, rgba8, bgra8 or mono8 (row padding in ``step``
-honoured), or CompressedImage in JPEG or PNG. Anything else raises FrameError naming the
+honoured), bayer and yuv encodings through cv_bridge where it is installed, or
+CompressedImage in JPEG or PNG. Anything else raises FrameError naming the
 reason, so the node can count the frame as bad and carry on.
 """
 
@@ -37,6 +38,8 @@ ENCODINGS = {
     'bgra8': (4, [2, 1, 0]),
     'mono8': (1, [0, 0, 0]),
 }
+# Raw encodings converted by cv_bridge when it is installed.
+CV_BRIDGE_PREFIXES = ('bayer_', 'yuv', 'nv21', 'nv24')
 COMPRESSED_FORMATS = ('jpeg', 'jpg', 'png')
 # Pillow modes that convert to RGB without losing meaning (16-bit depth PNGs do not).
 PIL_MODES = ('1', 'L', 'LA', 'P', 'PA', 'RGB', 'RGBA', 'CMYK', 'YCbCr')
@@ -61,9 +64,11 @@ def rgb_from_image(msg: Image, max_pixels: int) -> np.ndarray:
     :raises: FrameError: unsupported encoding, empty or too large image, ``step`` shorter than
         a row, or ``data`` not ``step * height`` bytes long.
     """
+    if msg.encoding.startswith(CV_BRIDGE_PREFIXES):
+        return _rgb_via_cv_bridge(msg, max_pixels)
     if msg.encoding not in ENCODINGS:
         raise FrameError(f'unsupported encoding {msg.encoding!r} '
-                         f'(supported: {", ".join(ENCODINGS)})')
+                         f'(supported: {", ".join(ENCODINGS)}; bayer and yuv with cv_bridge)')
     channels, order = ENCODINGS[msg.encoding]
     height, width, step = msg.height, msg.width, msg.step
     # Size first: a huge header must be rejected before its data is looked at.
@@ -78,6 +83,24 @@ def rgb_from_image(msg: Image, max_pixels: int) -> np.ndarray:
     if msg.encoding == 'rgb8':
         return np.ascontiguousarray(pixels) if step != row else pixels.copy()
     return np.ascontiguousarray(pixels[..., order])
+
+
+def _rgb_via_cv_bridge(msg: Image, max_pixels: int) -> np.ndarray:
+    # Demosaicing and YUV conversion are OpenCV's job; use ROS's cv_bridge where the robot
+    # has it rather than re-implementing them here.
+    _check_size(msg.height, msg.width, max_pixels)
+    try:
+        from cv_bridge import CvBridge
+    except ImportError:
+        raise FrameError(f'encoding {msg.encoding!r} needs cv_bridge (ros-<distro>-cv-bridge),'
+                         f' which is not installed') from None
+    try:
+        rgb = np.asarray(CvBridge().imgmsg_to_cv2(msg, desired_encoding='rgb8'))
+    except Exception as exc:  # cv_bridge raises CvBridgeError and cv2.error alike
+        raise FrameError(f'cv_bridge cannot convert {msg.encoding!r}: {exc}') from exc
+    if rgb.shape != (msg.height, msg.width, 3) or rgb.dtype != np.uint8:
+        raise FrameError(f'cv_bridge gave {rgb.shape} {rgb.dtype} for {msg.encoding!r}')
+    return np.ascontiguousarray(rgb)
 
 
 def rgb_from_compressed(msg: CompressedImage, max_pixels: int) -> np.ndarray:
