@@ -60,3 +60,12 @@ def test_shipped_model_configs_build(name):
                 'mobilenet_v2_nyud40_normals': 3_077_228}
     if name in expected:
         assert sum(p.numel() for p in model.parameters()) == expected[name]
+
+
+def test_shipped_training_template_fits_the_schema():
+    from multitask_seg.distill.train_config import TrainConfig
+
+    root = Path(__file__).resolve().parents[1]
+    config = load_config(TrainConfig, root / 'config' / 'train' / 'nyud_distill.yaml')
+    assert [d.kind for d in config.datasets] == ['nyud_mat', 'nyud_raw']
+    assert config.datasets[1].pseudo_labels == {'segmentation': '/data/nyud/pseudo'}
