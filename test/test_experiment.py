@@ -40,6 +40,9 @@ def test_label_train_evaluate_end_to_end(tmp_path):
     table = (tmp_path / 'exp' / 'results.md').read_text()
     assert table.count('\n') == 2 + 2 + 2 + 2  # header, 2 teachers, 2 students, 2 joint rows
     assert json.loads((tmp_path / 'exp' / 'results.json').read_text())['rows']
+    default = results['default']
+    assert (tmp_path / 'exp' / 'default.pt').is_file()
+    assert default['label_agreement_fp16_vs_fp32'] > 0.9 and default['depth_max_abs_diff_m'] < 0.5
 
     # A second run finds everything finished and only re-scores.
     path = tmp_path / 'exp.yaml'

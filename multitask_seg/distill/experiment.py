@@ -23,7 +23,9 @@ The paper's experiment in miniature, on synthetic scenes, as one resumable comma
 3. the teacher pseudo-labels the target frames that lack segmentation;
 4. train MobileNet-v2 students: (a) target labels only, (b) plus pseudo-labels; and one
    joint student over both domains with a union segmentation head;
-5. score everything on the held-out test scenes; write results.json and results.md.
+5. score everything on the held-out test scenes; write results.json and results.md;
+6. store the joint student with float16 weights as default.pt (the package's bundled model:
+   copy it to multitask_seg/models/default.pt).
 
 Every step skips work already finished, so a killed run continues where it stopped.
 """
@@ -41,7 +43,7 @@ import yaml
 from . import label, train
 from .datasets import open_dataset
 from .train_config import DatasetSpec
-from ..checkpoint import load_checkpoint, read_checkpoint
+from ..checkpoint import load_checkpoint, read_checkpoint, save_checkpoint
 from ..config_io import load_config
 from ..data import FolderWriter
 from ..data.synth import CLASSES, COLORS, render_frame, render_sequence, split_seeds
@@ -237,9 +239,40 @@ def run(config: ExperimentConfig) -> dict:
         tests = [DatasetSpec(**spec(d, 'test', class_offset=offsets[d])) for d in offsets]
         results['rows'].append(_row('joint student, both domains, union head (b)',
                                     last.parent / 'best.pt', tests, root))
+        results['default'] = export_default(last.parent / 'best.pt', root / 'default.pt',
+                                            [DatasetSpec(**spec(d, 'test')) for d in offsets])
     (root / 'results.json').write_text(json.dumps(results, indent=1))
     (root / 'results.md').write_text(markdown(results))
     return results
+
+
+def export_default(source: Path, target: Path, tests: list[DatasetSpec]) -> dict:
+    """
+    Store the joint student with float16 weights as the package's default model.
+
+    The joint student is the one model that covers both domains the demo shows. Returns how
+    far the float16 copy's outputs are from the float32 original on the test images.
+    """
+    model, info, _ = load_checkpoint(source)
+    info.provenance['made_by'] = 'make experiment (config/experiment/miniature.yaml)'
+    info.provenance['source_checkpoint'] = str(source)
+    save_checkpoint(target, model, info, half=True)
+    half, _, _ = load_checkpoint(target)
+    agree, depth_diff, pixels = 0, 0.0, 0
+    with torch.no_grad():
+        for spec in tests:
+            dataset = open_dataset(spec, model.config.tasks, train=False)
+            for i in range(min(len(dataset), 50)):
+                image = torch.from_numpy(dataset[i]['image']).permute(2, 0, 1)[None].float()
+                image = (image / 255 - torch.tensor(info.mean).view(1, 3, 1, 1)) / \
+                    torch.tensor(info.std).view(1, 3, 1, 1)
+                a, b = model(image), half(image)
+                agree += int((a['segmentation'].argmax(1) == b['segmentation'].argmax(1)).sum())
+                depth_diff = max(depth_diff, float((a['depth'] - b['depth']).abs().max()))
+                pixels += a['depth'].numel()
+    return {'checkpoint': str(target), 'bytes': target.stat().st_size,
+            'label_agreement_fp16_vs_fp32': agree / pixels,
+            'depth_max_abs_diff_m': depth_diff}
 
 
 def _row(title: str, checkpoint: Path, tests: list[DatasetSpec], root: Path,
