@@ -97,8 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument('--checkpoint', help='model file (default: the bundled model)')
     parser.add_argument('--out', type=Path, default=Path('demo_output'))
     parser.add_argument('--frames', type=int, default=50, help='frames in all')
-    parser.add_argument('--height', type=int, help="default: the model's input size, or 240")
-    parser.add_argument('--width', type=int, help="default: the model's input size, or 320")
+    # A camera's size; the node resizes to the model's own input size (input_size: checkpoint).
+    parser.add_argument('--height', type=int, default=240, help='rendered frame height')
+    parser.add_argument('--width', type=int, default=320, help='rendered frame width')
     parser.add_argument('--rate', type=float, default=1.0, help='replay speed (1 = 10 Hz)')
     return parser
 
@@ -121,13 +122,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f'demo: the classes of {checkpoint} ({", ".join(info.classes)}) are those of '
               f'no synthetic domain ({", ".join(DOMAINS)})', file=sys.stderr)
         return 2
-    size = info.input_size or [240, 320]
     args.out.mkdir(parents=True, exist_ok=True)
     bag = args.out / 'sequence'
     if bag.exists():
         shutil.rmtree(bag)
-    count = write_sequences(bag, offsets, args.frames, args.height or size[0],
-                            args.width or size[1])
+    count = write_sequences(bag, offsets, args.frames, args.height, args.width)
     print(f'{count} frames of {", ".join(offsets)} test scenes in {bag}', flush=True)
     status = cli.main(['live', str(bag), '--checkpoint', str(checkpoint), '--out',
                        str(args.out), '--rate', str(args.rate), '--settle', '3'])

@@ -43,6 +43,7 @@ import yaml
 from . import label, train
 from .datasets import open_dataset
 from .train_config import DatasetSpec
+from ..bench.macs import count_macs
 from ..checkpoint import load_checkpoint, read_checkpoint, save_checkpoint
 from ..config_io import load_config
 from ..data import FolderWriter
@@ -287,8 +288,10 @@ def _row(title: str, checkpoint: Path, tests: list[DatasetSpec], root: Path,
         import csv as csv_module
         with open(csv) as f:
             seconds = sum(float(r['seconds']) for r in csv_module.DictReader(f))
+    model, info, _ = load_checkpoint(checkpoint)
+    gmacs = count_macs(model, *info.input_size) / 1e9
     return {'title': title, 'checkpoint': str(checkpoint.relative_to(root)), 'seed': seed,
-            'encoder': payload['model'].encoder, 'params': params,
+            'encoder': payload['model'].encoder, 'params': params, 'gmacs': round(gmacs, 3),
             'train_minutes': round(seconds / 60, 1), 'scores': scores}
 
 
@@ -297,8 +300,9 @@ def markdown(results: dict) -> str:
     grouped: dict[str, list[dict]] = {}
     for row in results['rows']:
         grouped.setdefault(row['title'], []).append(row)
-    lines = ['| model | test set | mIoU % | RMSE lin (m) | RMSE log | params | train min '
-             '| seeds |', '|---|---|---|---|---|---|---|---|']
+    size = 'x'.join(str(v) for v in (results['config']['width'], results['config']['height']))
+    lines = [f'| model | test set | mIoU % | RMSE lin (m) | RMSE log | params | GMACs at {size} '
+             f'| train min | seeds |', '|---|---|---|---|---|---|---|---|---|']
     for title, rows in grouped.items():
         sets = sorted({k.split('/')[0] for k in rows[0]['scores']})
         for test_set in sets:
@@ -311,7 +315,7 @@ def markdown(results: dict) -> str:
                 return text + (f' ± {np.std(values):.{digits}f}' if len(values) > 1 else '')
             lines.append(
                 f'| {title} | {test_set} | {stat("miou", 100, 1)} | {stat("rmse")} | '
-                f'{stat("rmse_log")} | {rows[0]["params"]:,} | '
+                f'{stat("rmse_log")} | {rows[0]["params"]:,} | {rows[0]["gmacs"]:.2f} | '
                 f'{np.mean([r["train_minutes"] for r in rows]):.1f} | {len(rows)} |')
     return '\n'.join(lines) + '\n'
 
