@@ -39,7 +39,7 @@ bench: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python -m multitask_seg.demo
 
-# The distillation experiment in miniature (about an hour on 2 CPU cores); resumable.
+# The distillation experiment in miniature (about 90 minutes on 2 CPU cores); resumable.
 experiment: $(STAMP)
 	$(BIN)/python -m multitask_seg.distill.experiment --config config/experiment/miniature.yaml
 

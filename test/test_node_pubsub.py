@@ -304,7 +304,6 @@ def test_managed_node_follows_lifecycle_transitions(start):
 
 
 @pytest.mark.parametrize('params, message', [
-    ({'checkpoint': ''}, 'parameter checkpoint: empty'),
     ({'checkpoint': '/nonexistent.pt'}, 'parameter checkpoint: file /nonexistent.pt'),
     ({'input_qos': 'fast'}, 'parameter input_qos'),
     ({'cameras': []}, 'parameter cameras: empty'),
@@ -316,6 +315,18 @@ def test_start_up_errors_name_the_parameter(context, constant_checkpoint, params
     overrides = [Parameter(k, value=v) for k, v in params.items()]
     with pytest.raises(ValueError, match=message):
         SegmentationNode(context=context, parameter_overrides=overrides)
+
+
+def test_empty_checkpoint_starts_the_bundled_model(context):
+    from multitask_seg.models import default_checkpoint
+
+    node = SegmentationNode(context=context, parameter_overrides=[
+        Parameter('checkpoint', value=''), Parameter('cameras', value=['cam'])])
+    try:
+        assert node.settings.checkpoint == str(default_checkpoint())
+        assert node._predictor is not None
+    finally:
+        node.destroy_node()
 
 
 def test_corrupt_checkpoint_fails_clearly(context, tmp_path):
