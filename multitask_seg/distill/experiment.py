@@ -31,6 +31,7 @@ Every step skips work already finished, so a killed run continues where it stopp
 """
 
 import argparse
+import csv
 from dataclasses import asdict, dataclass, field
 import json
 from pathlib import Path
@@ -43,11 +44,12 @@ import yaml
 from . import label, train
 from .datasets import open_dataset
 from .train_config import DatasetSpec
-from ..bench.macs import count_macs
-from ..checkpoint import load_checkpoint, read_checkpoint, save_checkpoint
+from ..bench.macs import count_macs, count_params
+from ..checkpoint import load_checkpoint, ModelInfo, read_checkpoint, save_checkpoint
 from ..config_io import load_config
 from ..data import FolderWriter
 from ..data.synth import CLASSES, COLORS, render_frame, render_sequence, split_seeds
+from ..model import MultiTaskNet
 
 # Target scenes start here inside the train seed range, far from the source scenes.
 TARGET_SEED_BASE = 500_000
@@ -173,9 +175,8 @@ def train_run(name: str, root: Path, datasets: list[dict], val: list[dict], mode
     return last
 
 
-def test_scores(checkpoint: Path, specs: list[DatasetSpec]) -> dict:
-    """Score a checkpoint on held-out test sets with the trainer's evaluation code."""
-    model, info, _ = load_checkpoint(checkpoint)
+def test_scores(model: MultiTaskNet, info: ModelInfo, specs: list[DatasetSpec]) -> dict:
+    """Score a model on held-out test sets with the trainer's evaluation code."""
     model = model.to(memory_format=torch.channels_last)
     datasets = {s.name: open_dataset(s, model.config.tasks, train=False) for s in specs}
     return train.evaluate(model, datasets, specs, info, torch.device('cpu'))
@@ -278,21 +279,16 @@ def export_default(source: Path, target: Path, tests: list[DatasetSpec]) -> dict
 
 def _row(title: str, checkpoint: Path, tests: list[DatasetSpec], root: Path,
          seed: int = 0) -> dict:
-    scores = test_scores(checkpoint, tests)
-    payload = read_checkpoint(checkpoint)
-    params = sum(v.numel() for k, v in payload['state_dict'].items()
-                 if not k.endswith(('running_mean', 'running_var', 'num_batches_tracked')))
-    csv = checkpoint.parent / 'metrics.csv'
-    seconds = 0.0
-    if csv.is_file():
-        import csv as csv_module
-        with open(csv) as f:
-            seconds = sum(float(r['seconds']) for r in csv_module.DictReader(f))
     model, info, _ = load_checkpoint(checkpoint)
-    gmacs = count_macs(model, *info.input_size) / 1e9
+    seconds = 0.0
+    log = checkpoint.parent / 'metrics.csv'
+    if log.is_file():
+        with open(log) as f:
+            seconds = sum(float(r['seconds']) for r in csv.DictReader(f))
     return {'title': title, 'checkpoint': str(checkpoint.relative_to(root)), 'seed': seed,
-            'encoder': payload['model'].encoder, 'params': params, 'gmacs': round(gmacs, 3),
-            'train_minutes': round(seconds / 60, 1), 'scores': scores}
+            'encoder': model.config.encoder, 'params': count_params(model),
+            'gmacs': round(count_macs(model, *info.input_size) / 1e9, 3),
+            'train_minutes': round(seconds / 60, 1), 'scores': test_scores(model, info, tests)}
 
 
 def markdown(results: dict) -> str:

@@ -43,6 +43,7 @@ from .train_config import TrainConfig
 from ..checkpoint import load_checkpoint, ModelInfo, save_checkpoint
 from ..config_io import load_config
 from ..data.mixing import collate, MixedDataset, WeightedEpochSampler
+from ..inference.preprocess import labels_from_logits, to_network_input, upsample
 from ..metrics import DepthMetric, SegmentationMetric
 from ..model import build_model, MultiTaskNet
 
@@ -141,7 +142,7 @@ def train_one_epoch(model, loader, optimizer, scheduler, config: TrainConfig, de
     return {k: v / count for k, v in sums.items()} if count else {}
 
 
-@torch.no_grad()
+@torch.inference_mode()
 def evaluate(model: MultiTaskNet, datasets: dict, specs, info: ModelInfo,
              device: torch.device) -> dict[str, float]:
     """
@@ -152,8 +153,10 @@ def evaluate(model: MultiTaskNet, datasets: dict, specs, info: ModelInfo,
     :return: {'<dataset>/miou', '<dataset>/iou/<class>', '<dataset>/rmse', ...}.
     """
     model.eval()
-    mean = torch.tensor(info.mean, device=device).view(1, 3, 1, 1) * 255
-    std = torch.tensor(info.std, device=device).view(1, 3, 1, 1) * 255
+    # The inference core's own pre- and post-processing, so validation scores what the
+    # node and the evaluator would output.
+    mean = torch.tensor(info.mean).view(1, 3, 1, 1) * 255
+    std = torch.tensor(info.std).view(1, 3, 1, 1) * 255
     results = {}
     for spec in specs:
         dataset = datasets[spec.name]
@@ -162,23 +165,19 @@ def evaluate(model: MultiTaskNet, datasets: dict, specs, info: ModelInfo,
         depth = DepthMetric(cap=spec.depth_cap)
         for i in range(len(dataset)):
             sample = dataset[i]
-            image = torch.from_numpy(sample['image']).to(device).permute(2, 0, 1)[None]
-            outputs = model((image.float() - mean) / std)
             size = sample['image'].shape[:2]
+            batch = to_network_input([sample['image']], None, mean, std)
+            outputs = {k: v.float().cpu() for k, v in model(batch.to(device)).items()}
             if seg is not None and 'segmentation' in outputs and \
                     'segmentation' in sample['targets']:
                 logits = outputs['segmentation'][:, spec.class_offset:
                                                  spec.class_offset + len(classes)]
-                up = torch.nn.functional.interpolate(logits.float(), size=size,
-                                                     mode='bilinear', align_corners=False)
-                seg.update(up.argmax(1)[0].cpu(), sample['targets']['segmentation'])
+                seg.update(labels_from_logits(logits, size)[0], sample['targets']['segmentation'])
             if 'depth' in outputs and 'depth' in sample['targets']:
-                up = torch.nn.functional.interpolate(outputs['depth'].float(), size=size,
-                                                     mode='bilinear', align_corners=False)
-                depth.update(up[0, 0].clamp(*info.depth_range).cpu(),
-                             sample['targets']['depth'])
-        if seg is not None and seg.compute()['pixels']:
-            figures = seg.compute()
+                predicted = upsample(outputs['depth'], size)[0, 0].clamp(*info.depth_range)
+                depth.update(predicted, sample['targets']['depth'])
+        figures = seg.compute() if seg is not None else {'pixels': 0}
+        if figures['pixels']:
             results[f'{spec.name}/miou'] = figures['miou']
             results[f'{spec.name}/pixel_accuracy'] = figures['pixel_accuracy']
             for name, iou in zip(classes, figures['iou']):
