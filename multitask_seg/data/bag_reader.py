@@ -46,10 +46,10 @@ COMPRESSED = 'sensor_msgs/msg/CompressedImage'
 CAMERA_INFO = 'sensor_msgs/msg/CameraInfo'
 MAX_PIXELS = 50_000_000
 # What rosbags and the decoders raise on missing, truncated or corrupt bags.
-_BAG_ERRORS = (AnyReaderError, Reader1Error, Reader2Error, SerdeError, struct.error,
-               EOFError, OSError, ValueError, KeyError, IndexError, AssertionError)
+BAG_ERRORS = (AnyReaderError, Reader1Error, Reader2Error, SerdeError, struct.error,
+              EOFError, OSError, ValueError, KeyError, IndexError, AssertionError)
 # Plane encodings of ground truth: numpy dtype and the default metres per unit for depth.
-_LABEL_ENCODINGS = {'mono8': 'u1', '8UC1': 'u1', 'mono16': 'u2', '16UC1': 'u2'}
+LABEL_ENCODINGS = {'mono8': 'u1', '8UC1': 'u1', 'mono16': 'u2', '16UC1': 'u2'}
 _DEPTH_ENCODINGS = {'32FC1': ('f4', 1.0), '16UC1': ('u2', 0.001), 'mono16': ('u2', 0.001)}
 
 
@@ -77,24 +77,29 @@ class BagFrame:
 
 
 @contextmanager
-def _reading(path: str, what: str) -> Iterator[None]:
+def reading(path: str | Path, what: str) -> Iterator[None]:
     """Turn errors of rosbags into DatasetFormatError naming the bag and `what` was read."""
     try:
         yield
     except DatasetFormatError:
         raise
-    except _BAG_ERRORS as err:
+    except BAG_ERRORS as err:
         raise DatasetFormatError(f'{path}: cannot read {what} ({err!r})') from err
+
+
+def cdr_stamp(cdr: bytes) -> int:
+    """Return the header stamp (ns) of a CDR-serialized message that starts with a Header."""
+    # 4-byte encapsulation (byte 1: 1 = little endian), then int32 sec and uint32 nanosec.
+    sec, nanosec = struct.unpack_from('<iI' if cdr[1] else '>iI', cdr, 4)
+    return sec * 10**9 + nanosec
 
 
 def _stamp(raw: bytes, is2: bool) -> int:
     """Return the header stamp (ns) of a serialized message whose first field is a Header."""
     if is2:
-        # CDR: 4-byte encapsulation (byte 1: 1 = little endian), then int32 sec, uint32 nsec.
-        sec, nsec = struct.unpack_from('<iI' if raw[1] else '>iI', raw, 4)
-    else:
-        # ROS 1: uint32 seq, then uint32 secs, uint32 nsecs, little endian.
-        sec, nsec = struct.unpack_from('<II', raw, 4)
+        return cdr_stamp(raw)
+    # ROS 1: uint32 seq, then uint32 secs, uint32 nsecs, little endian.
+    sec, nsec = struct.unpack_from('<II', raw, 4)
     return sec * 10**9 + nsec
 
 
@@ -144,7 +149,7 @@ class BagDataset:
         self._topics = {k: v for k, v in self._topics.items() if v}
         self._reader_handle, self._pid = None, None
         self.K, self.size = None, None
-        with _reading(self.path, 'bag'):
+        with reading(self.path, 'bag'):
             self._index()
 
     def _index(self) -> None:
@@ -230,7 +235,7 @@ class BagDataset:
     def __getitem__(self, index: int) -> Sample:
         reader, stamp = self._reader(), self.stamps[index]
         parts = {}
-        with _reading(self.path, f'sample at stamp {stamp}'):
+        with reading(self.path, f'sample at stamp {stamp}'):
             for topic, _ in self._parts(index):
                 role = self._roles[topic]
                 log_time = self._log[role][stamp]
@@ -243,7 +248,7 @@ class BagDataset:
 
     def frames(self) -> Iterator[BagFrame]:
         """Yield every sample in bag order with its image message, reading the bag once."""
-        with _reading(self.path, 'bag'):
+        with reading(self.path, 'bag'):
             reader = self._reader()
             wanted = {key for i in range(len(self)) for key in self._parts(i)}
             got, index = {}, 0
@@ -269,7 +274,7 @@ class BagDataset:
         if role == 'image':
             convert = rgb_from_compressed if msgtype == COMPRESSED else rgb_from_image
             return convert(msg, MAX_PIXELS)
-        table = _LABEL_ENCODINGS if role == 'segmentation' else _DEPTH_ENCODINGS
+        table = LABEL_ENCODINGS if role == 'segmentation' else _DEPTH_ENCODINGS
         if msg.encoding not in table:
             raise FrameError(f'encoding {msg.encoding!r} is not one of {sorted(table)}')
         if role == 'depth':

@@ -26,6 +26,7 @@ import torch
 from torch.utils.data import Dataset, Sampler
 
 from .augment import FILL
+from ..inference.preprocess import pixel_statistics, to_network_input
 
 
 class MixedDataset(Dataset):
@@ -111,11 +112,9 @@ def collate(samples: list[dict], mean: Sequence[float], std: Sequence[float]) ->
         A task no sample has is absent from both dicts; samples lacking a task that
         others have get the 'missing' fill (255, 0 m, zero normals).
     """
-    images = torch.from_numpy(np.stack([s['image'] for s in samples])).permute(0, 3, 1, 2)
-    mean_t = torch.tensor(mean).view(1, 3, 1, 1) * 255
-    std_t = torch.tensor(std).view(1, 3, 1, 1) * 255
-    batch = {'image': ((images.float() - mean_t) / std_t).contiguous(), 'targets': {},
-             'has': {}}
+    image = to_network_input([s['image'] for s in samples], None,
+                             *pixel_statistics(mean, std))
+    batch = {'image': image.contiguous(), 'targets': {}, 'has': {}}
     tasks = sorted({t for s in samples for t in s['targets']})
     shape = samples[0]['image'].shape[:2]
     for task in tasks:

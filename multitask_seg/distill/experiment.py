@@ -49,6 +49,7 @@ from ..checkpoint import load_checkpoint, ModelInfo, read_checkpoint, save_check
 from ..config_io import load_config
 from ..data import FolderWriter
 from ..data.synth import CLASSES, COLORS, render_frame, render_sequence, split_seeds
+from ..inference.preprocess import pixel_statistics, to_network_input
 from ..model import MultiTaskNet
 
 # Target scenes start here inside the train seed range, far from the source scenes.
@@ -261,13 +262,12 @@ def export_default(source: Path, target: Path, tests: list[DatasetSpec]) -> dict
     save_checkpoint(target, model, info, half=True)
     half, _, _ = load_checkpoint(target)
     agree, depth_diff, pixels = 0, 0.0, 0
+    mean, std = pixel_statistics(info.mean, info.std)
     with torch.no_grad():
         for spec in tests:
             dataset = open_dataset(spec, model.config.tasks, train=False)
             for i in range(min(len(dataset), 50)):
-                image = torch.from_numpy(dataset[i]['image']).permute(2, 0, 1)[None].float()
-                image = (image / 255 - torch.tensor(info.mean).view(1, 3, 1, 1)) / \
-                    torch.tensor(info.std).view(1, 3, 1, 1)
+                image = to_network_input([dataset[i]['image']], None, mean, std)
                 a, b = model(image), half(image)
                 agree += int((a['segmentation'].argmax(1) == b['segmentation'].argmax(1)).sum())
                 depth_diff = max(depth_diff, float((a['depth'] - b['depth']).abs().max()))

@@ -43,7 +43,8 @@ from .train_config import TrainConfig
 from ..checkpoint import load_checkpoint, ModelInfo, save_checkpoint
 from ..config_io import load_config
 from ..data.mixing import collate, MixedDataset, WeightedEpochSampler
-from ..inference.preprocess import labels_from_logits, to_network_input, upsample
+from ..inference.preprocess import (labels_from_logits, pixel_statistics, to_network_input,
+                                    upsample)
 from ..metrics import DepthMetric, SegmentationMetric
 from ..model import build_model, MultiTaskNet
 
@@ -155,8 +156,7 @@ def evaluate(model: MultiTaskNet, datasets: dict, specs, info: ModelInfo,
     model.eval()
     # The inference core's own pre- and post-processing, so validation scores what the
     # node and the evaluator would output.
-    mean = torch.tensor(info.mean).view(1, 3, 1, 1) * 255
-    std = torch.tensor(info.std).view(1, 3, 1, 1) * 255
+    mean, std = pixel_statistics(info.mean, info.std)
     results = {}
     for spec in specs:
         dataset = datasets[spec.name]

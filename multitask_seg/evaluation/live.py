@@ -47,10 +47,10 @@ from rosbags.typesys import get_typestore
 from sensor_msgs.msg import CompressedImage, Image
 from std_msgs.msg import String
 
-from .predictions import cdr_stamp, restamp
+from .predictions import restamp
 from .recorded import output_topics
 from ..checkpoint import ModelInfo
-from ..data.bag_reader import BagDataset, BagFrame, COMPRESSED
+from ..data.bag_reader import BagDataset, BagFrame, cdr_stamp, COMPRESSED
 from ..data.bag_writer import ROS2_STORE
 from ..data.folder_format import DatasetFormatError
 from ..ros.probe import spinning

@@ -20,47 +20,20 @@ invalid) or 16UC1 millimetres (0 invalid), as the node publishes them (REP 118).
 rosbag2 (mcap, sqlite3) and ROS 1 bags are read alike.
 """
 
-from contextlib import contextmanager
 from pathlib import Path
 import struct
-from typing import Iterator
 
 import numpy as np
-from rosbags.highlevel import AnyReader, AnyReaderError
-from rosbags.rosbag1 import ReaderError as Reader1Error
-from rosbags.rosbag2 import ReaderError as Reader2Error
-from rosbags.serde import SerdeError
+from rosbags.highlevel import AnyReader
 from rosbags.typesys import get_typestore
 
-from ..data.bag_reader import plane
+from ..data.bag_reader import LABEL_ENCODINGS, plane, reading
 from ..data.bag_writer import ROS2_STORE
 from ..data.folder_format import DatasetFormatError
 
 IMAGE = 'sensor_msgs/msg/Image'
 # Pixel dtype and metres per unit of each encoding the node writes.
-LABEL_ENCODINGS = {'mono8': 'u1', '8UC1': 'u1', 'mono16': 'u2', '16UC1': 'u2'}
 DEPTH_ENCODINGS = {'32FC1': ('f4', 1.0), '16UC1': ('u2', 0.001)}
-# What rosbags raises on missing, truncated or corrupt bags.
-BAG_ERRORS = (AnyReaderError, Reader1Error, Reader2Error, SerdeError, struct.error,
-              EOFError, OSError, ValueError, KeyError, IndexError, AssertionError)
-
-
-@contextmanager
-def reading(path: str | Path, what: str) -> Iterator[None]:
-    """Turn errors of rosbags into DatasetFormatError naming the bag and what was read."""
-    try:
-        yield
-    except DatasetFormatError:
-        raise
-    except BAG_ERRORS as err:
-        raise DatasetFormatError(f'{path}: cannot read {what} ({err!r})') from err
-
-
-def cdr_stamp(cdr: bytes) -> int:
-    """Return the header stamp (ns) of a CDR-serialized message that starts with a Header."""
-    # 4-byte encapsulation (byte 1: 1 = little endian), then int32 sec and uint32 nanosec.
-    sec, nanosec = struct.unpack_from('<iI' if cdr[1] else '>iI', cdr, 4)
-    return sec * 10**9 + nanosec
 
 
 def restamp(cdr: bytes, stamp_ns: int) -> bytes:

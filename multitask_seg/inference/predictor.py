@@ -25,7 +25,8 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from .preprocess import check_image, labels_from_logits, to_network_input, upsample
+from .preprocess import (check_image, labels_from_logits, pixel_statistics, to_network_input,
+                         upsample)
 
 # Past this many pixels per image the full-resolution outputs alone would take gigabytes.
 DEFAULT_MAX_PIXELS = 4096 * 4096
@@ -76,8 +77,7 @@ class Predictor:
         self.tasks = dict(self.backend.config.tasks)
         self.max_pixels = max_pixels
         self.network_size = self._resolve_size(input_size)
-        self._mean = torch.tensor(self.info.mean).view(1, 3, 1, 1) * 255.0
-        self._std = torch.tensor(self.info.std).view(1, 3, 1, 1) * 255.0
+        self._mean, self._std = pixel_statistics(self.info.mean, self.info.std)
 
     def _resolve_size(self, input_size: str | tuple[int, int]) -> tuple[int, int] | None:
         if input_size == 'native':

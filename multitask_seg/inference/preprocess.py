@@ -38,6 +38,17 @@ def check_image(image: np.ndarray, max_pixels: int) -> None:
                          f'pixels; raise the limit if this is intended')
 
 
+def pixel_statistics(mean: Sequence[float],
+                     std: Sequence[float]) -> tuple[torch.Tensor, torch.Tensor]:
+    """
+    Turn a checkpoint's normalisation (of RGB in [0, 1]) into 0-255 pixel terms.
+
+    :return: (mean, std), each (1, 3, 1, 1) float32, as ``to_network_input`` takes them.
+    """
+    return (torch.tensor(mean, dtype=torch.float32).view(1, 3, 1, 1) * 255,
+            torch.tensor(std, dtype=torch.float32).view(1, 3, 1, 1) * 255)
+
+
 def to_network_input(images: Sequence[np.ndarray], size: tuple[int, int] | None,
                      mean: torch.Tensor, std: torch.Tensor) -> torch.Tensor:
     """
