@@ -14,7 +14,7 @@ export ROS_DOMAIN_ID ?= $(shell $(PYTHON) -c 'import random; print(random.randin
 
 setup: $(STAMP)
 
-$(STAMP): requirements.txt requirements-dev.txt setup.py
+$(STAMP): requirements.txt requirements-dev.txt $(wildcard requirements/*.txt) setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
@@ -41,7 +41,7 @@ demo: $(STAMP)
 
 # The distillation experiment in miniature (about 90 minutes on 2 CPU cores); resumable.
 experiment: $(STAMP)
-	$(BIN)/python -m multitask_seg.distill.experiment --config config/experiment/miniature.yaml
+	$(BIN)/python -m distill.experiment --config distill/configs/miniature.yaml
 
 clean:
 	rm -rf build install log demo_output eval_output .pytest_cache

@@ -32,20 +32,36 @@ def share(folder: str) -> list[tuple[str, list[str]]]:
     return sorted(entries.items())
 
 
+def requirements(role: str) -> list[str]:
+    """Return the pinned requirements of one role (requirements/<role>.txt, -r lines followed)."""
+    lines = []
+    for line in open(os.path.join('requirements', role + '.txt')):
+        line = line.split('#')[0].strip()
+        if line.startswith('-r '):
+            lines += requirements(line[3:].strip()[:-len('.txt')])
+        elif line:
+            lines.append(line)
+    return lines
+
+
 setup(
     name=PACKAGE,
     version='0.1.0',
     packages=find_packages(exclude=['test', 'test.*']),
     # The bundled default model travels with the Python package, so `pip install` and
-    # `colcon build` installs alike find it next to multitask_seg/models/__init__.py.
-    package_data={'multitask_seg.models': ['*.pt']},
+    # `colcon build` installs alike find it next to multitask_seg/bundled/__init__.py.
+    package_data={'multitask_seg.bundled': ['*.pt']},
     data_files=[
         ('share/ament_index/resource_index/packages', ['resource/' + PACKAGE]),
         ('share/' + PACKAGE, ['package.xml']),
         *share('launch'),
         *share('config'),
+        *share('distill/configs'),
     ],
+    # colcon and rosdep install the ROS side (package.xml); pip users pick roles by extra.
     install_requires=['setuptools'],
+    extras_require={role: requirements(role)
+                    for role in ('node', 'evaluation', 'training', 'export', 'test')},
     zip_safe=False,
     maintainer='multitask_seg maintainers',
     maintainer_email='maintainers@multitask-seg.invalid',
@@ -53,13 +69,13 @@ setup(
     license='Apache-2.0',
     entry_points={
         'console_scripts': [
-            'multitask_seg_synth = multitask_seg.data.synth.cli:main',
-            'multitask_seg_synth_bag = multitask_seg.data.synth.to_bag:main',
+            'multitask_seg_synth = multitask_seg.synthetic.cli:main',
+            'multitask_seg_synth_bag = multitask_seg.synthetic.to_bag:main',
             'multitask_seg_eval = multitask_seg.evaluation.cli:main',
             'multitask_seg_export = multitask_seg.export:main',
-            'multitask_seg_label = multitask_seg.distill.label:main',
+            'multitask_seg_label = distill.label:main',
             'multitask_seg_node = multitask_seg.ros.node:main',
-            'multitask_seg_train = multitask_seg.distill.train:main',
+            'multitask_seg_train = distill.train:main',
         ],
     },
 )

@@ -40,12 +40,12 @@ from typing import Sequence
 import numpy as np
 from tqdm import tqdm
 
+from .bundled import default_checkpoint
 from .checkpoint import read_checkpoint
 from .data.bag_writer import BagWriter
-from .data.synth.classes import CLASSES, DOMAINS, IGNORE_LABEL
-from .data.synth.render import FRAME_PERIOD_NS, render_sequence, split_seeds
 from .evaluation import cli
-from .models import default_checkpoint
+from .synthetic.classes import CLASSES, DOMAINS, IGNORE_LABEL
+from .synthetic.render import FRAME_PERIOD_NS, render_sequence, split_seeds
 
 # Stamp of the first frame (s since the epoch) and the silence between two domains (ns).
 START_S = 1.7e9

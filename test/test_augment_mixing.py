@@ -14,9 +14,9 @@
 
 """Joint augmentations keep tasks consistent; mixed batches never invent labels."""
 
-from multitask_seg.data.augment import (
+from distill.augment import (
     augment, AugmentConfig, horizontal_flip, random_crop, random_scale)
-from multitask_seg.data.mixing import collate, MixedDataset, WeightedEpochSampler
+from distill.mixing import collate, MixedDataset, WeightedEpochSampler
 import numpy as np
 import pytest
 

@@ -20,8 +20,8 @@ from multitask_seg.data.bag_reader import BagDataset, iter_frames
 from multitask_seg.data.bag_writer import BagTopics, BagWriter
 from multitask_seg.data.folder_format import DatasetFormatError
 from multitask_seg.data.registry import open_dataset
-from multitask_seg.data.synth import CLASSES
-from multitask_seg.data.synth.to_bag import main as to_bag
+from multitask_seg.synthetic import CLASSES
+from multitask_seg.synthetic.to_bag import main as to_bag
 import numpy as np
 from PIL import Image
 import pytest

@@ -46,4 +46,4 @@ def test_colcon_build_layout(tmp_path):
     assert all(name.startswith('multitask_seg_') for name in executables)
     python_lib = next((prefix / 'lib').glob('python3*/site-packages/multitask_seg'))
     assert (python_lib / 'inference' / 'predictor.py').is_file()
-    assert (python_lib / 'models' / 'default.pt').is_file()  # the node's bundled model
+    assert (python_lib / 'bundled' / 'default.pt').is_file()  # the node's bundled model

@@ -63,9 +63,9 @@ def test_shipped_model_configs_build(name):
 
 
 def test_shipped_training_template_fits_the_schema():
-    from multitask_seg.distill.train_config import TrainConfig
+    from distill.train_config import TrainConfig
 
     root = Path(__file__).resolve().parents[1]
-    config = load_config(TrainConfig, root / 'config' / 'train' / 'nyud_distill.yaml')
+    config = load_config(TrainConfig, root / 'distill' / 'configs' / 'nyud_distill.yaml')
     assert [d.kind for d in config.datasets] == ['nyud_mat', 'nyud_raw']
     assert config.datasets[1].pseudo_labels == {'segmentation': '/data/nyud/pseudo'}

@@ -19,9 +19,9 @@ import json
 from multitask_seg.checkpoint import default_info, save_checkpoint
 from multitask_seg.data.bag_reader import BagDataset
 from multitask_seg.data.bag_writer import BagTopics
-from multitask_seg.data.synth.classes import CLASSES
 from multitask_seg.demo import main
 from multitask_seg.model import build_model, ModelConfig
+from multitask_seg.synthetic.classes import CLASSES
 import numpy as np
 
 

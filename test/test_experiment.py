@@ -16,7 +16,7 @@
 
 import json
 
-from multitask_seg.distill.experiment import ExperimentConfig, main, run, RunSettings
+from distill.experiment import ExperimentConfig, main, run, RunSettings
 import yaml
 
 

@@ -14,9 +14,9 @@
 
 """A foreign ONNX model described by a YAML file serves as a teacher."""
 
+from distill import label
 from multitask_seg.checkpoint import CheckpointError
 from multitask_seg.config_io import ConfigError
-from multitask_seg.distill import label
 from multitask_seg.inference import Predictor
 import numpy as np
 import onnx

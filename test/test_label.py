@@ -22,8 +22,8 @@ import subprocess
 import sys
 import time
 
+from distill import label
 from multitask_seg.data import FolderDataset, FolderWriter
-from multitask_seg.distill import label
 from multitask_seg.inference import Predictor
 import numpy as np
 from PIL import Image
@@ -104,7 +104,7 @@ def test_resumes_after_a_real_kill(tiny_checkpoint, tmp_path):
     for i in range(60):
         writer.write(f'f{i:03d}', rng.integers(0, 256, (240, 320, 3), dtype=np.uint8))
     out = tmp_path / 'pseudo'
-    command = [sys.executable, '-m', 'multitask_seg.distill.label', '--teacher',
+    command = [sys.executable, '-m', 'distill.label', '--teacher',
                str(tiny_checkpoint), '--input', str(tmp_path / 'data'), '--output', str(out),
                '--batch-size', '1', '--input-size', 'native', '--tasks', 'segmentation']
     env = dict(os.environ, OMP_NUM_THREADS='1')

@@ -22,7 +22,7 @@ from ament_pep257.main import main as pep257_main
 
 ROOT = Path(__file__).resolve().parents[1]
 # The virtual environment and build outputs live in the repo too; lint only our code.
-CODE = [str(ROOT / p) for p in ('multitask_seg', 'test', 'launch', 'setup.py')
+CODE = [str(ROOT / p) for p in ('multitask_seg', 'distill', 'test', 'launch', 'setup.py')
         if (ROOT / p).exists()]
 
 
@@ -52,6 +52,6 @@ def test_package_xml_is_format_3_with_the_declared_dependencies():
     assert root.findtext('export/build_type') == 'ament_python'
     runtime = {e.text for e in root.findall('exec_depend')}
     assert {'rclpy', 'sensor_msgs', 'std_msgs', 'diagnostic_msgs', 'cv_bridge',
-            'sensor_msgs_py', 'python3-numpy', 'python3-yaml', 'python3-torch'} <= runtime
-    assert {'ament_flake8', 'ament_pep257', 'python3-pytest'} <= {
+            'python3-numpy', 'python3-yaml', 'python3-torch'} <= runtime
+    assert {'ament_flake8', 'ament_pep257', 'python3-pytest', 'sensor_msgs_py'} <= {
         e.text for e in root.findall('test_depend')}

@@ -14,7 +14,7 @@
 
 """Losses count only what a sample has, and match hand computations."""
 
-from multitask_seg.distill.losses import (
+from distill.losses import (
     berhu_loss, multitask_loss, normals_loss, segmentation_loss)
 import pytest
 import torch

@@ -20,8 +20,8 @@ import signal
 import subprocess
 import sys
 
+from multitask_seg.ros.frame_client import image_message, ProbeNode, spinning
 from multitask_seg.ros.params import PARAMETERS
-from multitask_seg.ros.probe import image_message, ProbeNode, spinning
 import numpy as np
 import pytest
 import rclpy

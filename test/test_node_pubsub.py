@@ -24,8 +24,8 @@ from lifecycle_msgs.msg import State
 from multitask_seg.checkpoint import load_checkpoint, save_checkpoint
 from multitask_seg.inference import Predictor
 from multitask_seg.ros import node as node_module
+from multitask_seg.ros.frame_client import image_message, ProbeNode, spinning
 from multitask_seg.ros.node import SegmentationNode
-from multitask_seg.ros.probe import image_message, ProbeNode, spinning
 import numpy as np
 from PIL import Image as PilImage
 import psutil
@@ -318,7 +318,7 @@ def test_start_up_errors_name_the_parameter(context, constant_checkpoint, params
 
 
 def test_empty_checkpoint_starts_the_bundled_model(context):
-    from multitask_seg.models import default_checkpoint
+    from multitask_seg.bundled import default_checkpoint
 
     node = SegmentationNode(context=context, parameter_overrides=[
         Parameter('checkpoint', value=''), Parameter('cameras', value=['cam'])])

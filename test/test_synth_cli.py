@@ -13,10 +13,10 @@
 # limitations under the License.
 """End-to-end runs of the multitask_seg_synth command on tiny images."""
 
+from multitask_seg.bench.synth_speed import measure
 from multitask_seg.data import FolderDataset
-from multitask_seg.data.synth import render_frame, split_seeds
-from multitask_seg.data.synth.bench import measure
-from multitask_seg.data.synth.cli import main
+from multitask_seg.synthetic import render_frame, split_seeds
+from multitask_seg.synthetic.cli import main
 import numpy as np
 from PIL import Image
 

@@ -13,13 +13,13 @@
 # limitations under the License.
 """Ray casting against analytic geometry and against an unculled brute-force cast."""
 
-from multitask_seg.data.synth.camera import intrinsics, Pose, world_rays
-from multitask_seg.data.synth.classes import class_id
-from multitask_seg.data.synth.indoor import room_scene
-from multitask_seg.data.synth.materials import Material
-from multitask_seg.data.synth.raycast import cast, primitive_t, ray_box, ray_ellipsoid
-from multitask_seg.data.synth.render import render_view
-from multitask_seg.data.synth.scene import Kind, Light, SceneBuilder
+from multitask_seg.synthetic.camera import intrinsics, Pose, world_rays
+from multitask_seg.synthetic.classes import class_id
+from multitask_seg.synthetic.indoor import room_scene
+from multitask_seg.synthetic.materials import Material
+from multitask_seg.synthetic.raycast import cast, primitive_t, ray_box, ray_ellipsoid
+from multitask_seg.synthetic.render import render_view
+from multitask_seg.synthetic.scene import Kind, Light, SceneBuilder
 import numpy as np
 import pytest
 

@@ -13,7 +13,7 @@
 # limitations under the License.
 """Public API of the synthetic generator: shapes, determinism, splits, class coverage."""
 
-from multitask_seg.data.synth import CLASSES, COLORS, render_frame, render_sequence, split_seeds
+from multitask_seg.synthetic import CLASSES, COLORS, render_frame, render_sequence, split_seeds
 import numpy as np
 import pytest
 

@@ -13,7 +13,7 @@
 # limitations under the License.
 """Sensor depth: Kinect-like holes indoors, sparse LiDAR rings outdoors, invalid sky."""
 
-from multitask_seg.data.synth import CLASSES, render_frame
+from multitask_seg.synthetic import CLASSES, render_frame
 import numpy as np
 
 

@@ -13,7 +13,7 @@
 # limitations under the License.
 """Camera trajectories: smooth, moving, at 10 Hz, never inside geometry."""
 
-from multitask_seg.data.synth import FRAME_PERIOD_NS, render_sequence
+from multitask_seg.synthetic import FRAME_PERIOD_NS, render_sequence
 import numpy as np
 import pytest
 

@@ -22,14 +22,14 @@ import subprocess
 import sys
 import time
 
+from distill import train
+from distill.train_config import DatasetSpec
+from distill.training_views import LabelledView
 from multitask_seg.checkpoint import load_checkpoint, read_checkpoint
 from multitask_seg.config_io import ConfigError
 from multitask_seg.data import FolderWriter
 from multitask_seg.data.folder_format import write_png
-from multitask_seg.data.synth import CLASSES, COLORS, render_frame
-from multitask_seg.distill import train
-from multitask_seg.distill.datasets import LabelledView
-from multitask_seg.distill.train_config import DatasetSpec
+from multitask_seg.synthetic import CLASSES, COLORS, render_frame
 import numpy as np
 import pytest
 import torch
@@ -125,7 +125,7 @@ def test_config_errors_name_the_key_and_file(data, tmp_path, edit, message):
 
 def run_trainer(config: Path, *extra: str) -> subprocess.Popen:
     env = dict(os.environ, OMP_NUM_THREADS='1')
-    return subprocess.Popen([sys.executable, '-m', 'multitask_seg.distill.train', '--config',
+    return subprocess.Popen([sys.executable, '-m', 'distill.train', '--config',
                              str(config), *extra], env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True)
 
@@ -165,7 +165,7 @@ def test_two_process_distributed_step(data, tmp_path):
     result = subprocess.run(
         [str(torchrun), '--nproc-per-node', '2', '--master-addr', '127.0.0.1',
          '--master-port', str(29500 + os.getpid() % 1000), '-m',
-         'multitask_seg.distill.train', '--config', str(config)],
+         'distill.train', '--config', str(config)],
         env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     extra = read_checkpoint(tmp_path / 'ddp' / 'last.pt')['extra']

@@ -17,7 +17,7 @@ Benchmark the network's cost and every CPU inference path; merge the results int
 
     python -m multitask_seg.bench [--out build/bench.json] [--threads 2]
 
-Untrained networks (image-like BN statistics, see fixtures) at 640x480, batch 1; latency
+Untrained networks (image-like BN statistics, see untrained) at 640x480, batch 1; latency
 is the median of timed forward passes after untimed warm-up ones, each path in fresh
 processes of its own (see timing.time_in_fresh_processes); bench_load_average records the
 machine's load before and after, since other processes skew every figure. Keys written:
@@ -41,11 +41,11 @@ from typing import Any, Sequence
 import torch
 
 from .accuracy import output_differences
-from .fixtures import smooth_images, untrained_checkpoint
+from .inference_paths import open_path, PATHS, REDUCED_PRECISION
 from .macs import count_macs, paper_costs
-from .paths import open_path, PATHS, REDUCED_PRECISION
 from .results import merge_json
 from .timing import matmul_flops, time_in_fresh_processes
+from .untrained import smooth_images, untrained_checkpoint
 from ..export import export_onnx
 
 NYUD = {'segmentation': 40, 'depth': 1}

@@ -76,7 +76,7 @@ def time_in_fresh_processes(name: str, files: dict[str, Path], threads: int,
 
 def _time_path(name: str, files: dict[str, Path], threads: int, image: torch.Tensor,
                repeats: int, warm_up: int) -> tuple[list[float], float]:
-    from .paths import open_path
+    from .inference_paths import open_path
 
     torch.set_num_threads(threads)
     backend = open_path(name, files, threads)

@@ -11,7 +11,7 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""Datasets: the folder layout reader and writer, and the synthetic RGB-D generator (synth)."""
+"""Dataset readers and writers: the folder layout, NYUD, KITTI and ROS bags."""
 
 from .folder_dataset import FolderDataset, Sample
 from .folder_format import DatasetFormatError

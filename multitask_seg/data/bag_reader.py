@@ -39,7 +39,8 @@ from .bag_writer import ROS2_STORE
 from .class_map import ClassMap, ClassMapSpec
 from .folder_dataset import Sample
 from .folder_format import DatasetFormatError, IGNORE_LABEL
-from ..ros.convert import FrameError, rgb_from_compressed, rgb_from_image
+from ..image_codecs import (depth_from_image, FrameError, labels_from_image, rgb_from_compressed,
+                            rgb_from_image, TRUTH_DEPTH_ENCODINGS)
 
 IMAGE = 'sensor_msgs/msg/Image'
 COMPRESSED = 'sensor_msgs/msg/CompressedImage'
@@ -48,9 +49,6 @@ MAX_PIXELS = 50_000_000
 # What rosbags and the decoders raise on missing, truncated or corrupt bags.
 BAG_ERRORS = (AnyReaderError, Reader1Error, Reader2Error, SerdeError, struct.error,
               EOFError, OSError, ValueError, KeyError, IndexError, AssertionError)
-# Plane encodings of ground truth: numpy dtype and the default metres per unit for depth.
-LABEL_ENCODINGS = {'mono8': 'u1', '8UC1': 'u1', 'mono16': 'u2', '16UC1': 'u2'}
-_DEPTH_ENCODINGS = {'32FC1': ('f4', 1.0), '16UC1': ('u2', 0.001), 'mono16': ('u2', 0.001)}
 
 
 @dataclass
@@ -101,18 +99,6 @@ def _stamp(raw: bytes, is2: bool) -> int:
     # ROS 1: uint32 seq, then uint32 secs, uint32 nsecs, little endian.
     sec, nsec = struct.unpack_from('<II', raw, 4)
     return sec * 10**9 + nsec
-
-
-def plane(msg: object, dtype: str) -> np.ndarray:
-    """Return an (H, W) native-order array of a one-channel Image, honouring step."""
-    item = np.dtype(dtype).newbyteorder('>' if msg.is_bigendian else '<')
-    row = msg.width * item.itemsize
-    if msg.step < row or len(msg.data) != msg.step * msg.height:
-        raise FrameError(f'step {msg.step} and {len(msg.data)} bytes do not fit '
-                         f'{msg.height}x{msg.width} {msg.encoding}')
-    rows = np.frombuffer(msg.data, np.uint8).reshape(msg.height, msg.step)[:, :row]
-    return np.ascontiguousarray(rows).view(item).reshape(msg.height, msg.width).astype(
-        item.newbyteorder('='))
 
 
 class BagDataset:
@@ -274,14 +260,9 @@ class BagDataset:
         if role == 'image':
             convert = rgb_from_compressed if msgtype == COMPRESSED else rgb_from_image
             return convert(msg, MAX_PIXELS)
-        table = LABEL_ENCODINGS if role == 'segmentation' else _DEPTH_ENCODINGS
-        if msg.encoding not in table:
-            raise FrameError(f'encoding {msg.encoding!r} is not one of {sorted(table)}')
         if role == 'depth':
-            dtype, scale = table[msg.encoding]
-            depth = plane(msg, dtype) * np.float32(self.depth_scale or scale)
-            return np.where(np.isfinite(depth) & (depth > 0), depth, 0).astype(np.float32)
-        ids = plane(msg, table[msg.encoding])
+            return depth_from_image(msg, self.depth_scale, TRUTH_DEPTH_ENCODINGS)
+        ids = labels_from_image(msg)
         if self._map is not None:
             return self._map(ids)
         bad = (ids >= len(self.classes)) & (ids != IGNORE_LABEL) if self.classes else ids > 255

@@ -30,11 +30,10 @@ from rosbags.rosbag1 import Writer as Writer1
 from rosbags.rosbag2 import StoragePlugin, Writer as Writer2
 from rosbags.typesys import get_typestore, Stores
 
-from .folder_format import depth_to_png
+from ..image_codecs import DEPTH_ENCODINGS, depth_plane
 
 STORAGES = {'mcap': StoragePlugin.MCAP, 'sqlite3': StoragePlugin.SQLITE3, 'ros1': None}
 COMPRESSIONS = (None, 'jpeg', 'png')
-DEPTH_ENCODINGS = ('32FC1', '16UC1')
 ROS2_STORE = Stores.ROS2_KILTED
 
 
@@ -123,11 +122,7 @@ class BagWriter:
         if labels is not None:
             self._put(self.topics.segmentation, self._image(header, labels, 'mono8'), stamp_ns)
         if depth is not None:
-            if self.depth_encoding == '16UC1':
-                plane = depth_to_png(depth).astype('<u2')
-            else:
-                depth = np.asarray(depth, '<f4')
-                plane = np.where(np.isfinite(depth) & (depth > 0), depth, np.nan).astype('<f4')
+            plane = depth_plane(depth, self.depth_encoding)
             self._put(self.topics.depth, self._image(header, plane, self.depth_encoding),
                       stamp_ns)
         self._seq += 1

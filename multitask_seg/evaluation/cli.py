@@ -36,8 +36,8 @@ import sys
 from typing import Sequence
 
 from . import report
-from .inputs import (checkpoint_path, EvaluationError, model_description, open_truth,
-                     TruthOptions)
+from .model_and_truth import (checkpoint_path, EvaluationError, model_description, open_truth,
+                              TruthOptions)
 from .predictions import PredictionBag
 from .recorded import camera_of, check_overlap, output_topics, score
 from .scoring import Scorer

@@ -53,7 +53,7 @@ from ..checkpoint import ModelInfo
 from ..data.bag_reader import BagDataset, BagFrame, cdr_stamp, COMPRESSED
 from ..data.bag_writer import ROS2_STORE
 from ..data.folder_format import DatasetFormatError
-from ..ros.probe import spinning
+from ..ros.frame_client import spinning
 
 NODE_NAME = 'multitask_seg'
 # Seconds between warm-up frames: discovery matches the two ends of a topic at different

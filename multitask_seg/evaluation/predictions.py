@@ -27,13 +27,12 @@ import numpy as np
 from rosbags.highlevel import AnyReader
 from rosbags.typesys import get_typestore
 
-from ..data.bag_reader import LABEL_ENCODINGS, plane, reading
+from ..data.bag_reader import reading
 from ..data.bag_writer import ROS2_STORE
 from ..data.folder_format import DatasetFormatError
+from ..image_codecs import depth_from_image, labels_from_image
 
 IMAGE = 'sensor_msgs/msg/Image'
-# Pixel dtype and metres per unit of each encoding the node writes.
-DEPTH_ENCODINGS = {'32FC1': ('f4', 1.0), '16UC1': ('u2', 0.001)}
 
 
 def restamp(cdr: bytes, stamp_ns: int) -> bytes:
@@ -48,19 +47,12 @@ def decode(role: str, msg: object) -> np.ndarray:
     Decode one output Image.
 
     :param role: 'segmentation' or 'depth'.
-    :return: (H, W) class ids (uint8 or uint16), or (H, W) float32 metres with NaN or 0
-        where the node gives no depth.
+    :return: (H, W) class ids (uint8 or uint16), or (H, W) float32 metres, 0 where
+        the node gives no depth.
     """
     if role == 'segmentation':
-        if msg.encoding not in LABEL_ENCODINGS:
-            raise ValueError(f'labels encoding {msg.encoding!r} is not one of '
-                             f'{sorted(LABEL_ENCODINGS)}')
-        return plane(msg, LABEL_ENCODINGS[msg.encoding])
-    if msg.encoding not in DEPTH_ENCODINGS:
-        raise ValueError(f'depth encoding {msg.encoding!r} is not one of '
-                         f'{sorted(DEPTH_ENCODINGS)}')
-    dtype, scale = DEPTH_ENCODINGS[msg.encoding]
-    return (plane(msg, dtype) * np.float32(scale)).astype(np.float32)
+        return labels_from_image(msg)
+    return depth_from_image(msg)
 
 
 class PredictionBag:

@@ -99,7 +99,7 @@ def node_process(checkpoint: Path, cameras: list[str], input_size: str,
 
 def node_latency(probe: Any, image: np.ndarray) -> float:
     """Seconds from publishing a frame to receiving its depth image, nothing else queued."""
-    from .probe import image_message
+    from .frame_client import image_message
 
     topic = 'cam0/depth/image'
     msg = image_message(image, probe.get_clock().now().to_msg(), 'bench')
@@ -115,7 +115,7 @@ def node_latency(probe: Any, image: np.ndarray) -> float:
 def node_fps(probe: Any, frames: list[np.ndarray], cameras: list[str], rate: float,
              seconds: float) -> float:
     """Depth images per second per camera while each camera publishes at ``rate`` Hz."""
-    from .probe import image_message
+    from .frame_client import image_message
 
     messages = [image_message(image, probe.get_clock().now().to_msg(), 'bench')
                 for image in frames]
@@ -137,7 +137,7 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, float]:
     import rclpy
 
     from .params import parse_input_size
-    from .probe import image_message, ProbeNode, spinning
+    from .frame_client import image_message, ProbeNode, spinning
     from ..inference import Predictor
 
     height, width = args.height, args.width

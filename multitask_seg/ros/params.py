@@ -25,8 +25,8 @@ from pathlib import Path
 import re
 from typing import Any
 
-from .convert import DEPTH_ENCODINGS
-from ..models import default_checkpoint
+from ..bundled import default_checkpoint
+from ..image_codecs import DEPTH_ENCODINGS
 
 QOS_NAMES = ('sensor_data', 'best_effort', 'reliable')
 TRANSPORTS = ('raw', 'compressed')

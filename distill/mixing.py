@@ -21,12 +21,12 @@ values the losses and metrics skip (255, 0 m, zero normals) and says so in per-t
 
 from typing import Iterator, Sequence
 
+from multitask_seg.inference.preprocess import pixel_statistics, to_network_input
 import numpy as np
 import torch
 from torch.utils.data import Dataset, Sampler
 
 from .augment import FILL
-from ..inference.preprocess import pixel_statistics, to_network_input
 
 
 class MixedDataset(Dataset):

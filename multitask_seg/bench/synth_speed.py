@@ -17,7 +17,7 @@ import os
 import sys
 import time
 
-from .render import render_frame, render_sequence
+from ..synthetic.render import render_frame, render_sequence
 
 
 def pin_to_one_core() -> None:

@@ -17,9 +17,9 @@
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..bundled import default_checkpoint
 from ..checkpoint import ModelInfo, read_checkpoint
 from ..data.bag_reader import BagDataset
-from ..models import default_checkpoint
 
 
 class EvaluationError(Exception):

@@ -17,14 +17,14 @@
 import os
 from typing import Iterator, Sequence
 
+from multitask_seg.data.folder_format import png_to_depth, read_png, TASK_DIRS
+from multitask_seg.data.registry import open_dataset as open_reader
 import numpy as np
 from torch.utils.data import Dataset, Sampler
 
+from .augment import augment, AugmentConfig
+from .mixing import MixedDataset, WeightedEpochSampler
 from .train_config import DatasetSpec
-from ..data.augment import augment, AugmentConfig
-from ..data.folder_format import png_to_depth, read_png, TASK_DIRS
-from ..data.mixing import MixedDataset, WeightedEpochSampler
-from ..data.registry import open_dataset as open_reader
 
 
 class LabelledView(Dataset):

@@ -15,7 +15,7 @@
 """
 The paper's experiment in miniature, on synthetic scenes, as one resumable command.
 
-    python -m multitask_seg.distill.experiment --config config/experiment/miniature.yaml
+    python -m distill.experiment --config distill/configs/miniature.yaml
 
 1. render a fully labelled source set per domain (its own scenes) and train a teacher;
 2. render an uneven target set (few frames with segmentation, many with depth only,
@@ -25,7 +25,7 @@ The paper's experiment in miniature, on synthetic scenes, as one resumable comma
    joint student over both domains with a union segmentation head;
 5. score everything on the held-out test scenes; write results.json and results.md;
 6. store the joint student with float16 weights as default.pt (the package's bundled model:
-   copy it to multitask_seg/models/default.pt).
+   copy it to multitask_seg/bundled/default.pt).
 
 Every step skips work already finished, so a killed run continues where it stopped.
 """
@@ -37,20 +37,20 @@ import json
 from pathlib import Path
 import sys
 
+from multitask_seg.bench.macs import count_macs, count_params
+from multitask_seg.checkpoint import load_checkpoint, ModelInfo, read_checkpoint, save_checkpoint
+from multitask_seg.config_io import load_config
+from multitask_seg.data import FolderWriter
+from multitask_seg.inference.preprocess import pixel_statistics, to_network_input
+from multitask_seg.model import MultiTaskNet
+from multitask_seg.synthetic import CLASSES, COLORS, render_frame, render_sequence, split_seeds
 import numpy as np
 import torch
 import yaml
 
 from . import label, train
-from .datasets import open_dataset
 from .train_config import DatasetSpec
-from ..bench.macs import count_macs, count_params
-from ..checkpoint import load_checkpoint, ModelInfo, read_checkpoint, save_checkpoint
-from ..config_io import load_config
-from ..data import FolderWriter
-from ..data.synth import CLASSES, COLORS, render_frame, render_sequence, split_seeds
-from ..inference.preprocess import pixel_statistics, to_network_input
-from ..model import MultiTaskNet
+from .training_views import open_dataset
 
 # Target scenes start here inside the train seed range, far from the source scenes.
 TARGET_SEED_BASE = 500_000
@@ -75,7 +75,7 @@ class RunSettings:
 @dataclass
 class ExperimentConfig:
     """
-    Sizes of the miniature experiment (see config/experiment/miniature.yaml).
+    Sizes of the miniature experiment (see distill/configs/miniature.yaml).
 
     :ivar height, width: rendered frame size; the networks train and test at it.
     :ivar source_frames: fully labelled frames per domain, for the teachers.
@@ -257,7 +257,7 @@ def export_default(source: Path, target: Path, tests: list[DatasetSpec]) -> dict
     far the float16 copy's outputs are from the float32 original on the test images.
     """
     model, info, _ = load_checkpoint(source)
-    info.provenance['made_by'] = 'make experiment (config/experiment/miniature.yaml)'
+    info.provenance['made_by'] = 'make experiment (distill/configs/miniature.yaml)'
     info.provenance['source_checkpoint'] = str(source)
     save_checkpoint(target, model, info, half=True)
     half, _, _ = load_checkpoint(target)

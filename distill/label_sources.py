@@ -16,12 +16,11 @@
 
 from pathlib import Path
 
+from multitask_seg.data.folder_dataset import FolderDataset
+from multitask_seg.data.folder_format import DatasetFormatError, IMAGE_DIR, read_png
+from multitask_seg.data.registry import open_dataset, reader_parameters, READERS
 import numpy as np
 from PIL import Image, UnidentifiedImageError
-
-from ..data.folder_dataset import FolderDataset
-from ..data.folder_format import DatasetFormatError, IMAGE_DIR, read_png
-from ..data.registry import open_dataset, reader_parameters, READERS
 
 IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg')
 

@@ -26,7 +26,7 @@ from tqdm import tqdm
 
 from .classes import DOMAINS
 from .render import FRAME_PERIOD_NS, render_sequence, split_seeds
-from ..bag_writer import BagTopics, BagWriter, COMPRESSIONS, DEPTH_ENCODINGS, STORAGES
+from ..data.bag_writer import BagTopics, BagWriter, COMPRESSIONS, DEPTH_ENCODINGS, STORAGES
 
 # Sequences follow each other in the bag with this much silence between them.
 SEQUENCE_GAP_NS = 1_000_000_000

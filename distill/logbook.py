@@ -18,7 +18,7 @@ import csv
 import json
 from pathlib import Path
 
-from ..atomic import atomic_path
+from multitask_seg.atomic import atomic_path
 
 
 class Logbook:

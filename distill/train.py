@@ -15,8 +15,8 @@
 """
 Train a multi-task network on an uneven mix of ground truth and pseudo-labels.
 
-    multitask_seg_train --config config/train/NAME.yaml [--resume]
-    torchrun --nproc-per-node 2 -m multitask_seg.distill.train --config ...
+    multitask_seg_train --config distill/configs/NAME.yaml [--resume]
+    torchrun --nproc-per-node 2 -m distill.train --config ...
 
 Reads top to bottom: set-up, data, one epoch, evaluation, saving, main.
 """
@@ -29,6 +29,12 @@ from pathlib import Path
 import sys
 import time
 
+from multitask_seg.checkpoint import load_checkpoint, ModelInfo, save_checkpoint
+from multitask_seg.config_io import load_config
+from multitask_seg.inference.preprocess import (labels_from_logits, pixel_statistics,
+                                                to_network_input, upsample)
+from multitask_seg.metrics import DepthMetric, SegmentationMetric
+from multitask_seg.model import build_model, MultiTaskNet
 import numpy as np
 import torch
 import torch.distributed as dist
@@ -36,17 +42,11 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
-from .datasets import open_dataset, TrainingView
 from .logbook import Logbook
 from .losses import multitask_loss
+from .mixing import collate, MixedDataset, WeightedEpochSampler
 from .train_config import TrainConfig
-from ..checkpoint import load_checkpoint, ModelInfo, save_checkpoint
-from ..config_io import load_config
-from ..data.mixing import collate, MixedDataset, WeightedEpochSampler
-from ..inference.preprocess import (labels_from_logits, pixel_statistics, to_network_input,
-                                    upsample)
-from ..metrics import DepthMetric, SegmentationMetric
-from ..model import build_model, MultiTaskNet
+from .training_views import open_dataset, TrainingView
 
 
 def setup_distributed(config: TrainConfig) -> tuple[int, int, torch.device]:

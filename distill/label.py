@@ -33,14 +33,14 @@ import shutil
 import sys
 import time
 
+from multitask_seg.atomic import atomic_path, stale_temporaries
+from multitask_seg.data.folder_format import depth_to_png, meta_yaml, TASK_DIRS, write_png
+from multitask_seg.inference import Predictor
 import numpy as np
 from tqdm import tqdm
 import yaml
 
-from .sources import open_source
-from ..atomic import atomic_path, stale_temporaries
-from ..data.folder_format import depth_to_png, meta_yaml, TASK_DIRS, write_png
-from ..inference import Predictor
+from .label_sources import open_source
 
 
 def sha256(path: Path) -> str:

@@ -17,8 +17,9 @@
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..data.augment import AugmentConfig
-from ..model import ModelConfig, TASK_KINDS
+from multitask_seg.model import ModelConfig, TASK_KINDS
+
+from .augment import AugmentConfig
 
 
 @dataclass

@@ -25,13 +25,13 @@ from typing import Optional, Sequence
 
 from tqdm import tqdm
 
-from .bench import report
 from .camera import intrinsics
 from .classes import CLASSES, COLORS, DOMAINS
 from .preview import contact_sheet
 from .render import HFOV_DEG, render_frame, render_sequence, split_seeds
-from ..folder_format import TASK_DIRS
-from ..folder_writer import FolderWriter
+from ..bench.synth_speed import report
+from ..data.folder_format import TASK_DIRS
+from ..data.folder_writer import FolderWriter
 
 
 def build_parser() -> argparse.ArgumentParser:
