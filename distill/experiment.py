@@ -176,9 +176,8 @@ def train_run(name: str, root: Path, datasets: list[dict], val: list[dict], mode
     return last
 
 
-def test_scores(model: MultiTaskNet, info: ModelInfo, specs: list[DatasetSpec]) -> dict:
-    """Score a model on held-out test sets with the trainer's evaluation code."""
-    model = model.to(memory_format=torch.channels_last)
+def score_test_split(model: MultiTaskNet, info: ModelInfo, specs: list[DatasetSpec]) -> dict:
+    """Score a model on held-out test sets with the trainer's validation (see train.evaluate)."""
     datasets = {s.name: open_dataset(s, model.config.tasks, train=False) for s in specs}
     return train.evaluate(model, datasets, specs, info, torch.device('cpu'))
 
@@ -288,7 +287,8 @@ def _row(title: str, checkpoint: Path, tests: list[DatasetSpec], root: Path,
     return {'title': title, 'checkpoint': str(checkpoint.relative_to(root)), 'seed': seed,
             'encoder': model.config.encoder, 'params': count_params(model),
             'gmacs': round(count_macs(model, *info.input_size) / 1e9, 3),
-            'train_minutes': round(seconds / 60, 1), 'scores': test_scores(model, info, tests)}
+            'train_minutes': round(seconds / 60, 1),
+            'scores': score_test_split(model, info, tests)}
 
 
 def markdown(results: dict) -> str:

@@ -31,9 +31,9 @@ import time
 
 from multitask_seg.checkpoint import load_checkpoint, ModelInfo, save_checkpoint
 from multitask_seg.config_io import load_config
-from multitask_seg.inference.preprocess import (labels_from_logits, pixel_statistics,
-                                                to_network_input, upsample)
-from multitask_seg.metrics import DepthMetric, SegmentationMetric
+from multitask_seg.evaluation.scoring import Scorer
+from multitask_seg.inference import Predictor
+from multitask_seg.inference.depth_validity import valid_depth
 from multitask_seg.model import build_model, MultiTaskNet
 import numpy as np
 import torch
@@ -143,50 +143,59 @@ def train_one_epoch(model, loader, optimizer, scheduler, config: TrainConfig, de
     return {k: v / count for k, v in sums.items()} if count else {}
 
 
-@torch.inference_mode()
 def evaluate(model: MultiTaskNet, datasets: dict, specs, info: ModelInfo,
              device: torch.device) -> dict[str, float]:
     """
-    Score every validation dataset with the package's shared metric code.
+    Score every validation dataset as multitask_seg_eval would score the node's outputs.
 
-    Images run whole, at their own size; outputs are upsampled to the targets'.
-    Segmentation logits are sliced to each dataset's classes (``class_offset``).
-    :return: {'<dataset>/miou', '<dataset>/iou/<class>', '<dataset>/rmse', ...}.
+    Each image goes through the inference core (``Predictor.from_network``: the node's
+    input size, pre- and post-processing, one image per forward pass as the node runs
+    one camera), depth through the node's validity rule, and the evaluator's ``Scorer``
+    (ground-truth ids shifted by ``class_offset`` into the model's classes).
+
+    :param model: the network, used in place (eval mode, ``device``, its training layout).
+    :return: {'<dataset>/miou', '<dataset>/pixel_accuracy', '<dataset>/iou/<class>' (NaN where
+        the class is in neither truth nor prediction), '<dataset>/rmse', '<dataset>/rmse_log',
+        '<dataset>/abs_rel', '<dataset>/delta1', '<dataset>/depth_coverage' (share of valid
+        ground-truth pixels the model gives a trusted depth for)}; figures of a task the
+        dataset has no ground truth for are absent.
+    :raises ValueError: a prediction does not fit its ground truth; names the dataset.
     """
-    model.eval()
-    # The inference core's own pre- and post-processing, so validation scores what the
-    # node and the evaluator would output.
-    mean, std = pixel_statistics(info.mean, info.std)
+    predictor = Predictor.from_network(model, info, device=str(device),
+                                       channels_last=device.type == 'cpu')
     results = {}
     for spec in specs:
         dataset = datasets[spec.name]
-        classes = list(getattr(dataset, 'classes', []))
-        seg = SegmentationMetric(len(classes)) if classes else None
-        depth = DepthMetric(cap=spec.depth_cap)
+        scorer = Scorer(info, len(dataset), depth_cap=spec.depth_cap, samples=0,
+                        label_offset=spec.class_offset)
         for i in range(len(dataset)):
             sample = dataset[i]
-            size = sample['image'].shape[:2]
-            batch = to_network_input([sample['image']], None, mean, std)
-            outputs = {k: v.float().cpu() for k, v in model(batch.to(device)).items()}
-            if seg is not None and 'segmentation' in outputs and \
-                    'segmentation' in sample['targets']:
-                logits = outputs['segmentation'][:, spec.class_offset:
-                                                 spec.class_offset + len(classes)]
-                seg.update(labels_from_logits(logits, size)[0], sample['targets']['segmentation'])
-            if 'depth' in outputs and 'depth' in sample['targets']:
-                predicted = upsample(outputs['depth'], size)[0, 0].clamp(*info.depth_range)
-                depth.update(predicted, sample['targets']['depth'])
-        figures = seg.compute() if seg is not None else {'pixels': 0}
-        if figures['pixels']:
-            results[f'{spec.name}/miou'] = figures['miou']
-            results[f'{spec.name}/pixel_accuracy'] = figures['pixel_accuracy']
-            for name, iou in zip(classes, figures['iou']):
-                results[f'{spec.name}/iou/{name}'] = float('nan') if iou is None else iou
-        figures = depth.compute()
-        if figures['pixels']:
-            for key in ('rmse', 'rmse_log', 'abs_rel', 'delta1'):
-                results[f'{spec.name}/{key}'] = figures[key]
+            prediction = predictor.predict_one(sample['image'])
+            if 'depth' in prediction:
+                prediction['depth'] = valid_depth(prediction['depth'], info.depth_range)
+            scorer.add(i, sample['image'], sample['targets'], prediction)
+        if scorer.errors:
+            raise ValueError(f'validation set {spec.name}: {scorer.errors[0]}')
+        results.update(_figures(spec, list(getattr(dataset, 'classes', [])), info,
+                                scorer.result()))
     return results
+
+
+def _figures(spec, classes: list[str], info: ModelInfo, scored: dict) -> dict[str, float]:
+    out = {}
+    if 'segmentation' in scored:
+        seg = scored['segmentation']
+        out[f'{spec.name}/miou'] = seg['miou']
+        out[f'{spec.name}/pixel_accuracy'] = seg['pixel_accuracy']
+        # The dataset's classes sit at class_offset in the model's class list.
+        for name, model_class in zip(classes, info.classes[spec.class_offset:]):
+            iou = seg['iou'][model_class]
+            out[f'{spec.name}/iou/{name}'] = float('nan') if iou is None else iou
+    if 'depth' in scored and scored['depth']['pixels']:
+        for key in ('rmse', 'rmse_log', 'abs_rel', 'delta1'):
+            out[f'{spec.name}/{key}'] = scored['depth'][key]
+        out[f'{spec.name}/depth_coverage'] = scored['depth']['coverage']
+    return out
 
 
 def score(metrics: dict[str, float]) -> float:

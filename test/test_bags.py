@@ -106,6 +106,33 @@ def test_iter_frames_yields_cdr_in_order(tmp_path):
     assert set(out[1].sample.targets) == {'depth'}
 
 
+def test_frames_decode_only_what_is_asked_for_once(tmp_path, monkeypatch):
+    from multitask_seg.data import bag_reader
+
+    frames = _write(tmp_path / 'bag', compression='jpeg')
+    decoded = []
+    original = bag_reader.rgb_from_compressed
+    monkeypatch.setattr(bag_reader, 'rgb_from_compressed',
+                        lambda *a: decoded.append(1) or original(*a))
+    out = list(iter_frames(str(tmp_path / 'bag'), TOPICS.compressed, TOPICS.segmentation,
+                           TOPICS.depth))
+    assert [len(f.cdr) > 0 for f in out] == [True] * 3 and not decoded  # a replay's view
+    np.testing.assert_array_equal(out[0].targets['segmentation'], frames[0][2])
+    assert not decoded  # ground truth without the image
+    assert out[0].sample.image is out[0].image and len(decoded) == 1
+    np.testing.assert_array_equal(out[0].image, _jpeg(frames[0][1]))
+
+
+def test_a_bad_part_is_named_when_decoded(tmp_path):
+    with BagWriter(str(tmp_path / 'bag')) as writer:
+        rgb, labels = _frames(1)[0][1:3]
+        writer.write(T0, rgb, labels=labels[:3])
+    frame = next(iter_frames(str(tmp_path / 'bag'), TOPICS.image, TOPICS.segmentation))
+    assert frame.targets['segmentation'].shape == (3, W)
+    with pytest.raises(DatasetFormatError, match=f"{TOPICS.segmentation}' at stamp {T0}"):
+        frame.sample
+
+
 def test_ros1_frames_are_converted_to_cdr(tmp_path):
     frames = _write(tmp_path / 'old.bag', 'ros1')
     frame = next(iter_frames(str(tmp_path / 'old.bag'), TOPICS.image))

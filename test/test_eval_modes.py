@@ -101,6 +101,24 @@ def test_recorded_scores_outputs_by_stamp(bag, tiny_checkpoint, tmp_path):
     assert results['depth']['rmse'] == 0.0 and results['depth']['delta1'] == 1.0
 
 
+def test_recorded_ros1_outputs_and_images_decoded_only_for_pictures(
+        bag, tiny_checkpoint, tmp_path, monkeypatch):
+    from multitask_seg.data import bag_reader
+
+    outputs = tmp_path / 'outputs.bag'
+    with BagWriter(str(outputs), storage='ros1', topics=OUTPUTS) as writer:
+        for f in make_frames():
+            writer.write(f['stamp'], f['rgb'], labels=f['labels'], depth=f['depth'])
+    decoded = []
+    original = bag_reader.rgb_from_image
+    monkeypatch.setattr(bag_reader, 'rgb_from_image', lambda *a: decoded.append(1) or original(*a))
+    status, results = run('recorded', bag, '--predictions', outputs, '--checkpoint',
+                          tiny_checkpoint, '--out', tmp_path / 'report', '--samples', 2)
+    assert status == 0 and results['counts']['scored'] == FRAMES
+    assert results['segmentation']['miou'] == 1.0 and results['depth']['rmse'] == 0.0
+    assert len(decoded) == 2  # the two frames of samples.png; the node decodes the rest
+
+
 def test_live_replays_to_the_node_and_stops_it(bag, tiny_checkpoint, tmp_path, running_nodes):
     status, results = run('live', bag, '--checkpoint', tiny_checkpoint, '--out', tmp_path,
                           '--settle', 2)

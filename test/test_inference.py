@@ -141,3 +141,24 @@ def test_confidence_is_the_softmax_of_the_chosen_class(tiny_checkpoint):
     softmax = np.exp(ref - ref.max(0)) / np.exp(ref - ref.max(0)).sum(0)
     np.testing.assert_allclose(out['segmentation_confidence'], softmax.max(0), atol=1e-4)
     assert out['segmentation_confidence'].dtype == np.float32
+
+
+def test_network_in_memory_predicts_as_its_checkpoint(tiny_checkpoint):
+    img = image(79, 101)
+    model, info, _ = load_checkpoint(tiny_checkpoint)
+    model.train()
+    in_memory = Predictor.from_network(model, info)
+    assert not model.training  # batch-norm statistics must not move while predicting
+    out = in_memory.predict_one(img)
+    from_file = Predictor(tiny_checkpoint).predict_one(img)
+    assert np.array_equal(out['segmentation'], from_file['segmentation'])
+    assert np.array_equal(out['depth'], from_file['depth'])
+    ref = reference(tiny_checkpoint, img, (64, 80))
+    np.testing.assert_allclose(out['depth'], ref['depth'], atol=1e-4)
+    # The network itself is used, not a copy: a trainer scores the weights it has now.
+    with torch.no_grad():
+        model.heads['depth'].out.weight.zero_()
+        model.heads['depth'].out.bias.fill_(2.5)
+    assert (in_memory.predict_one(img)['depth'] == 2.5).all()
+    with pytest.raises(ValueError, match='fp16 needs a CUDA'):
+        Predictor.from_network(model, info, precision='fp16')

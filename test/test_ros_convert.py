@@ -17,9 +17,10 @@
 import io
 import sys
 
+from multitask_seg.inference.depth_validity import valid_depth
 from multitask_seg.ros.convert import (color_message, depth_message, FrameError,
                                        labels_message, rgb_from_compressed, rgb_from_image,
-                                       scaled_camera_info, valid_depth)
+                                       scaled_camera_info)
 import numpy as np
 from PIL import Image as PilImage
 import pytest

@@ -22,7 +22,8 @@ when a sample is asked for.
 """
 
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 import os
 from pathlib import Path
 import struct
@@ -54,7 +55,11 @@ BAG_ERRORS = (AnyReaderError, Reader1Error, Reader2Error, SerdeError, struct.err
 @dataclass
 class BagFrame:
     """
-    One image message of a bag with its decoded sample, for replay and evaluation.
+    One image message of a bag with its ground truth, for replay and evaluation.
+
+    The messages are decoded only when ``image``, ``targets`` or ``sample`` is first asked
+    for (each once), so a replay that only forwards ``cdr`` decodes nothing. Decoding
+    errors raise DatasetFormatError naming the bag, topic and stamp.
 
     :ivar index: sample index in the BagDataset.
     :ivar stamp_ns: header stamp in nanoseconds.
@@ -62,7 +67,6 @@ class BagFrame:
     :ivar topic: image topic.
     :ivar msgtype: e.g. 'sensor_msgs/msg/Image'.
     :ivar cdr: the image message serialized as ROS 2 CDR, ready to publish.
-    :ivar sample: decoded image and ground truth.
     """
 
     index: int
@@ -71,7 +75,24 @@ class BagFrame:
     topic: str
     msgtype: str
     cdr: bytes
-    sample: Sample
+    # role -> (msgtype, CDR) of the image and ground-truth messages, and their decoder.
+    _parts: dict = field(repr=False)
+    _dataset: 'BagDataset' = field(repr=False)
+
+    @cached_property
+    def image(self) -> np.ndarray:
+        """Return the (H, W, 3) uint8 RGB image."""
+        return self._dataset._decoded(self.index, 'image', self._parts['image'])
+
+    @cached_property
+    def targets(self) -> dict:
+        """Return the ground truth (see ``Sample``), without decoding the image."""
+        return self._dataset._targets(self.index, self._parts)
+
+    @cached_property
+    def sample(self) -> Sample:
+        """Return image and ground truth, checked to be the same size."""
+        return self._dataset._sample(self.index, self.image, self.targets)
 
 
 @contextmanager
@@ -92,7 +113,7 @@ def cdr_stamp(cdr: bytes) -> int:
     return sec * 10**9 + nanosec
 
 
-def _stamp(raw: bytes, is2: bool) -> int:
+def raw_stamp(raw: bytes, is2: bool) -> int:
     """Return the header stamp (ns) of a serialized message whose first field is a Header."""
     if is2:
         return cdr_stamp(raw)
@@ -155,7 +176,7 @@ class BagDataset:
         self._log = {role: {} for role in self._topics}
         self.stamps = []
         for connection, log_time, raw in reader.messages(self._connections(reader)):
-            role, stamp = self._roles[connection.topic], _stamp(raw, reader.is2)
+            role, stamp = self._roles[connection.topic], raw_stamp(raw, reader.is2)
             if role == 'camera_info' and self.K is None:
                 info = self._store.deserialize_cdr(self._cdr(raw, CAMERA_INFO), CAMERA_INFO)
                 self.K, self.size = np.array(info.k, np.float64).reshape(3, 3), (
@@ -227,10 +248,11 @@ class BagDataset:
                 log_time = self._log[role][stamp]
                 for connection, _, raw in reader.messages(
                         self._connections(reader, [role]), log_time, log_time + 1):
-                    if _stamp(raw, reader.is2) == stamp:
+                    if raw_stamp(raw, reader.is2) == stamp:
                         parts[role] = (connection.msgtype, self._cdr(raw, connection.msgtype))
                         break
-            return self._sample(index, parts)
+            image = self._decoded(index, 'image', parts['image'])
+            return self._sample(index, image, self._targets(index, parts))
 
     def frames(self) -> Iterator[BagFrame]:
         """Yield every sample in bag order with its image message, reading the bag once."""
@@ -240,7 +262,7 @@ class BagDataset:
             got, index = {}, 0
             roles = ['image', 'segmentation', 'depth']
             for connection, _, raw in reader.messages(self._connections(reader, roles)):
-                key = (connection.topic, _stamp(raw, reader.is2))
+                key = (connection.topic, raw_stamp(raw, reader.is2))
                 if key in wanted:
                     got[key] = (connection.msgtype, self._cdr(raw, connection.msgtype))
                 # Ground truth may be recorded before or after its image: wait for all parts.
@@ -251,7 +273,7 @@ class BagDataset:
                     yield BagFrame(index=index, stamp_ns=stamp,
                                    log_time_ns=self._log['image'][stamp],
                                    topic=self._topics['image'], msgtype=msgtype, cdr=cdr,
-                                   sample=self._sample(index, parts))
+                                   _parts=parts, _dataset=self)
                     index += 1
 
     def _decode(self, role: str, part: tuple) -> np.ndarray:
@@ -271,21 +293,26 @@ class BagDataset:
                              f'{IGNORE_LABEL}')
         return ids.astype(np.uint8)
 
-    def _sample(self, index: int, parts: dict) -> Sample:
-        out = {}
-        for role, part in parts.items():
+    def _decoded(self, index: int, role: str, part: tuple) -> np.ndarray:
+        where = f'{self._topics[role]!r} at stamp {self.stamps[index]}'
+        # A BagFrame decodes after frames() has moved on, outside its reading() block.
+        with reading(self.path, where):
             try:
-                out[role] = self._decode(role, part)
+                return self._decode(role, part)
             except FrameError as err:
-                raise DatasetFormatError(f'{self.path}: {self._topics[role]!r} at stamp '
-                                         f'{self.stamps[index]}: {err}') from err
-        image = out.pop('image')
-        for role, target in out.items():
+                raise DatasetFormatError(f'{self.path}: {where}: {err}') from err
+
+    def _targets(self, index: int, parts: dict) -> dict:
+        return {role: self._decoded(index, role, part) for role, part in parts.items()
+                if role != 'image'}
+
+    def _sample(self, index: int, image: np.ndarray, targets: dict) -> Sample:
+        for role, target in targets.items():
             if target.shape != image.shape[:2]:
                 raise DatasetFormatError(f'{self.path}: {self._topics[role]!r} at stamp '
                                          f'{self.stamps[index]} is {target.shape}, its image '
                                          f'{image.shape[:2]}')
-        return Sample(name=self.names[index], image=image, targets=out)
+        return Sample(name=self.names[index], image=image, targets=targets)
 
 
 def iter_frames(path: str, image_topic: str, label_topic: Optional[str] = None,

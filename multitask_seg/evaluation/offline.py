@@ -23,21 +23,23 @@ live and recorded modes leave out (see ``depth.coverage`` in the results).
 from tqdm import tqdm
 
 from .scoring import Scorer
-from ..data.bag_reader import BagDataset, BagFrame
+from ..data.bag_reader import BagDataset
+from ..data.folder_dataset import Sample
 from ..data.folder_format import DatasetFormatError
 from ..inference import Predictor
 
 
-def predict_batch(predictor: Predictor, batch: list[BagFrame], scorer: Scorer) -> None:
-    """Predict a batch of frames and score each; a rejected batch fails all its frames."""
+def predict_batch(predictor: Predictor, batch: list[tuple[int, Sample]],
+                  scorer: Scorer) -> None:
+    """Predict (frame index, sample) pairs and score each; a rejected batch fails them all."""
     try:
-        predictions = predictor.predict([frame.sample.image for frame in batch])
+        predictions = predictor.predict([sample.image for _, sample in batch])
     except ValueError as exc:
-        for frame in batch:
-            scorer.fail(frame.index, str(exc))
+        for index, _ in batch:
+            scorer.fail(index, str(exc))
         return
-    for frame, prediction in zip(batch, predictions):
-        scorer.add(frame.index, frame.sample.image, frame.sample.targets, prediction)
+    for (index, sample), prediction in zip(batch, predictions):
+        scorer.add(index, sample.image, sample.targets, prediction)
 
 
 def evaluate(predictor: Predictor, truth: BagDataset, scorer: Scorer, batch_size: int) -> None:
@@ -46,11 +48,12 @@ def evaluate(predictor: Predictor, truth: BagDataset, scorer: Scorer, batch_size
 
     Frames already read when the bag turns out unreadable are still scored.
     """
-    batch: list[BagFrame] = []
+    batch: list[tuple[int, Sample]] = []
     with tqdm(total=len(truth), unit='frame', desc='offline') as bar:
         try:
             for frame in truth.frames():
-                batch.append(frame)
+                # Decoded as read, so a bad frame stops the run after the frames before it.
+                batch.append((frame.index, frame.sample))
                 if len(batch) == batch_size:
                     predict_batch(predictor, batch, scorer)
                     bar.update(len(batch))

@@ -27,7 +27,7 @@ import numpy as np
 from rosbags.highlevel import AnyReader
 from rosbags.typesys import get_typestore
 
-from ..data.bag_reader import reading
+from ..data.bag_reader import raw_stamp, reading
 from ..data.bag_writer import ROS2_STORE
 from ..data.folder_format import DatasetFormatError
 from ..image_codecs import depth_from_image, labels_from_image
@@ -87,9 +87,9 @@ class PredictionBag:
                                          f'{found[topic].msgtype}, expected {IMAGE}')
         self._roles = {topic: role for role, topic in self.topics.items()}
         self._log: dict[str, dict[int, int]] = {role: {} for role in self.topics}
+        # Stamps come from the raw bytes: no message is deserialized to index the bag.
         for connection, log_time, raw in self._reader.messages(self._connections()):
-            msg = self._reader.deserialize(raw, connection.msgtype)
-            stamp = msg.header.stamp.sec * 10**9 + msg.header.stamp.nanosec
+            stamp = raw_stamp(raw, self._reader.is2)
             self._log[self._roles[connection.topic]].setdefault(stamp, log_time)
         stamps = [set(log) for log in self._log.values()]
         self.stamps = set.intersection(*stamps) if stamps else set()
@@ -111,9 +111,9 @@ class PredictionBag:
             with reading(self.path, f'{topic!r} at stamp {stamp}'):
                 for connection, _, raw in self._reader.messages(
                         self._connections(role), log_time, log_time + 1):
-                    msg = self._reader.deserialize(raw, connection.msgtype)
-                    if msg.header.stamp.sec * 10**9 + msg.header.stamp.nanosec == stamp:
-                        out[role] = decode(role, msg)
+                    if raw_stamp(raw, self._reader.is2) == stamp:
+                        out[role] = decode(role, self._reader.deserialize(raw,
+                                                                          connection.msgtype))
                         break
         return out
 

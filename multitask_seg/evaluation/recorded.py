@@ -75,7 +75,8 @@ def score_frame(frame: BagFrame, predictions: PredictionBag, scorer: Scorer) -> 
     except DatasetFormatError as exc:
         scorer.fail(frame.index, str(exc))
         return
-    scorer.add(frame.index, frame.sample.image, frame.sample.targets, prediction)
+    # The image is decoded only if the picture grid keeps this frame.
+    scorer.add(frame.index, lambda: frame.image, frame.targets, prediction)
 
 
 def check_overlap(truth: BagDataset, image_topic: str, predictions: PredictionBag) -> None:

@@ -23,6 +23,7 @@ accumulated over the set as the paper's authors computed them.
 """
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 
@@ -127,12 +128,14 @@ class Scorer:
                                 .astype(int).tolist()))
         self._depth_truth_pixels = 0
 
-    def add(self, index: int, image: np.ndarray, truth: dict[str, np.ndarray],
-            prediction: dict[str, np.ndarray]) -> None:
+    def add(self, index: int, image: np.ndarray | Callable[[], np.ndarray],
+            truth: dict[str, np.ndarray], prediction: dict[str, np.ndarray]) -> None:
         """
         Score frame ``index`` of the bag; a frame that cannot be scored counts as failed.
 
-        :param image: (H, W, 3) uint8 RGB, kept only for the picture grid.
+        :param image: (H, W, 3) uint8 RGB, kept only for the picture grid; or a function
+            returning it, called only for the frames the grid keeps (so the others need
+            not be decoded).
         :param truth: ground truth targets; tasks without ground truth are not scored.
         :param prediction: predicted tasks, at the image's size.
         """
@@ -152,7 +155,8 @@ class Scorer:
             self._add_depth(prediction['depth'], truth['depth'])
         self.scored += 1
         if self._keep and index >= self._keep[0]:
-            self.samples.append(Sample(image, truth, prediction))
+            self.samples.append(Sample(image() if callable(image) else image, truth,
+                                       prediction))
             self._keep = [k for k in self._keep if k > index]
 
     def _add_depth(self, pred: np.ndarray, truth: np.ndarray) -> None:

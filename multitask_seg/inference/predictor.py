@@ -15,7 +15,8 @@
 """
 The inference core: numpy RGB images in, label and depth arrays out. No ROS here.
 
-The ROS node, the bag evaluator and the teacher labeller all call ``Predictor``.
+The ROS node, the bag evaluator, the teacher labeller and the trainer's validation all call
+``Predictor``.
 """
 
 from pathlib import Path
@@ -25,8 +26,11 @@ from typing import Sequence
 import numpy as np
 import torch
 
+from .network_backend import NetworkBackend
 from .preprocess import (check_image, labels_from_logits, pixel_statistics, to_network_input,
                          upsample)
+from ..checkpoint import ModelInfo
+from ..model import MultiTaskNet
 
 # Past this many pixels per image the full-resolution outputs alone would take gigabytes.
 DEFAULT_MAX_PIXELS = 4096 * 4096
@@ -72,7 +76,32 @@ class Predictor:
                  max_pixels: int = DEFAULT_MAX_PIXELS) -> None:
         if num_threads:
             torch.set_num_threads(num_threads)
-        self.backend = open_backend(model_path, device, precision, channels_last, num_threads)
+        self._attach(open_backend(model_path, device, precision, channels_last, num_threads),
+                     input_size, max_pixels)
+
+    @classmethod
+    def from_network(cls, model: MultiTaskNet, info: ModelInfo, *, device: str | None = None,
+                     precision: str = 'fp32', channels_last: bool = True,
+                     input_size: str | tuple[int, int] = 'checkpoint',
+                     max_pixels: int = DEFAULT_MAX_PIXELS) -> 'Predictor':
+        """
+        Predict with a network in memory (one being trained), as a checkpoint of it would.
+
+        The network is used in place: see ``NetworkBackend`` (eval mode, moved to ``device``
+        and the layout). ``info`` is the description its checkpoint would carry.
+
+        :param device: default: where the network's weights are.
+        :param precision, channels_last, input_size, max_pixels: as for the constructor.
+        """
+        if device is None:
+            device = str(next(model.parameters()).device)
+        predictor = cls.__new__(cls)
+        predictor._attach(NetworkBackend(model, info, device, precision, channels_last),
+                          input_size, max_pixels)
+        return predictor
+
+    def _attach(self, backend, input_size: str | tuple[int, int], max_pixels: int) -> None:
+        self.backend = backend
         self.info = self.backend.info
         self.tasks = dict(self.backend.config.tasks)
         self.max_pixels = max_pixels

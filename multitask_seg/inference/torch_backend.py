@@ -14,78 +14,21 @@
 
 """Run a .pt checkpoint with PyTorch on the CPU or a CUDA device."""
 
-import contextlib
-import ctypes
-import functools
 from pathlib import Path
 
-import torch
-
+from .network_backend import NetworkBackend
 from ..checkpoint import load_checkpoint
 
-PRECISIONS = ('fp32', 'fp16', 'bf16')
-# glibc mallopt parameter ids; 32 MiB is the largest mmap threshold it accepts (64-bit).
-_M_TRIM_THRESHOLD, _M_TOP_PAD, _M_MMAP_THRESHOLD = -1, -2, -3
-_ALLOCATOR_SETTINGS = ((_M_MMAP_THRESHOLD, 32 << 20), (_M_TRIM_THRESHOLD, 1 << 30),
-                       (_M_TOP_PAD, 64 << 20))
 
-
-@functools.cache
-def keep_freed_memory() -> bool:
-    """
-    Let glibc reuse freed activation buffers instead of returning them to the kernel.
-
-    By default large activations are fresh mmaps and freed heap tops go back to the kernel,
-    which zero-fills every page again on first touch: at 640x480 (channels-last, 2 threads)
-    that was ~100,000 page faults and ~170 ms of system time per forward pass. These
-    settings (process-wide) make it none, for ~75 MB more peak memory. Returns False where
-    the C library is not glibc.
-    """
-    try:
-        libc = ctypes.CDLL('libc.so.6')
-    except OSError:
-        return False
-    applied = [libc.mallopt(param, value) for param, value in _ALLOCATOR_SETTINGS]
-    return all(applied)
-
-
-class TorchBackend:
+class TorchBackend(NetworkBackend):
     """
     A checkpoint's network, ready for batches of normalised images.
 
     :param path: a checkpoint file of this package.
-    :param device: 'cpu', 'cuda' or 'cuda:N'.
-    :param precision: 'fp32'; 'fp16' (CUDA only: weights and activations in half);
-        'bf16' (autocast: convolutions in bfloat16, fast on CPUs with AMX/AVX-512-BF16).
-    :param channels_last: NHWC memory layout, several times faster for this net on CPU.
+    :param device, precision, channels_last: see ``NetworkBackend``.
     """
 
     def __init__(self, path: str | Path, device: str = 'cpu', precision: str = 'fp32',
                  channels_last: bool = True) -> None:
-        if precision not in PRECISIONS:
-            raise ValueError(f'precision must be one of {PRECISIONS}, got {precision!r}')
-        self.device = torch.device(device)
-        if self.device.type == 'cuda' and not torch.cuda.is_available():
-            raise ValueError(f'device {device!r} asked for, but CUDA is not available')
-        if precision == 'fp16' and self.device.type != 'cuda':
-            raise ValueError('precision fp16 needs a CUDA device; on CPU use fp32 or bf16')
-        if self.device.type == 'cpu':
-            keep_freed_memory()
-        model, self.info, _ = load_checkpoint(path)
-        self.config = model.config
-        self.precision = precision
-        self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
-        model = model.to(self.device, memory_format=self.memory_format)
-        self.model = model.half() if precision == 'fp16' else model
-
-    def __call__(self, batch: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Map a (N, 3, h, w) float32 CPU batch to {task: (N, C, h/4, w/4) float32 CPU}."""
-        batch = batch.to(self.device, non_blocking=True).contiguous(
-            memory_format=self.memory_format)
-        if self.precision == 'fp16':
-            batch = batch.half()
-        autocast = (torch.autocast(self.device.type, dtype=torch.bfloat16)
-                    if self.precision == 'bf16' else contextlib.nullcontext())
-        with torch.inference_mode(), autocast:
-            outputs = self.model(batch)
-        return {name: out.float().cpu() for name, out in outputs.items()}
+        model, info, _ = load_checkpoint(path)
+        super().__init__(model, info, device, precision, channels_last)

@@ -57,11 +57,12 @@ from std_msgs.msg import String
 from .cloud import cloud_message, cloud_points
 from .colorize import colorize, palette_lut
 from .convert import (color_message, depth_message, FrameError, labels_message,
-                      rgb_from_compressed, rgb_from_image, scaled_camera_info, valid_depth)
+                      rgb_from_compressed, rgb_from_image, scaled_camera_info)
 from .diagnostics import NodeStats
 from .params import PARAMETERS, parse_settings, Settings
 from .worker import BatchWorker, LatestFrames
 from ..inference import Predictor
+from ..inference.depth_validity import valid_depth
 
 NODE_NAME = 'multitask_seg'
 RELIABILITY = {'sensor_data': ReliabilityPolicy.BEST_EFFORT,
