@@ -74,7 +74,7 @@ setup(
             'multitask_seg_eval = multitask_seg.evaluation.cli:main',
             'multitask_seg_export = multitask_seg.export:main',
             'multitask_seg_label = distill.label:main',
-            'multitask_seg_node = multitask_seg.ros.node:main',
+            'multitask_seg_node = multitask_seg.ros.node_main:main',
             'multitask_seg_train = distill.train:main',
         ],
     },

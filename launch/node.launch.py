@@ -13,56 +13,35 @@
 # limitations under the License.
 
 """
-Launch multitask_seg_node with the package's params file and a few common overrides.
+Launch multitask_seg_node as a lifecycle node with the package's params file.
 
     ros2 launch multitask_seg node.launch.py checkpoint:=/path/model.pt cameras:=front,rear
+    ros2 launch multitask_seg node.launch.py managed:=true autostart:=true log_level:=debug
 
-Arguments left empty keep the value from params_file.
+Arguments left empty keep the value from params_file; multitask_seg.ros.launch_args says
+what each argument accepts (and is where that logic is tested).
 """
 
 from launch import LaunchContext, LaunchDescription
 from launch.actions import DeclareLaunchArgument, OpaqueFunction
 from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
-from launch_ros.actions import Node
+from launch_ros.actions import LifecycleNode
 from launch_ros.substitutions import FindPackageShare
+from multitask_seg.ros.launch_args import ARGUMENTS, node_options
 
-ARGUMENTS = {
-    'params_file': (PathJoinSubstitution([FindPackageShare('multitask_seg'), 'config',
-                                          'params.yaml']),
-                    'YAML file with the node parameters'),
-    'checkpoint': ('', 'model file (.pt or .onnx); empty keeps the params file value'),
-    'cameras': ('', 'comma-separated camera names; empty keeps the params file value'),
-    'namespace': ('', 'namespace of the node and its topics'),
-    'use_sim_time': ('false', 'use /clock instead of the system clock'),
-    'log_level': ('info', 'debug, info, warn, error or fatal'),
-}
+PARAMS_FILE = PathJoinSubstitution([FindPackageShare('multitask_seg'), 'config',
+                                    'params.yaml'])
 
 
-def node_action(context: LaunchContext) -> list[Node]:
+def node_action(context: LaunchContext) -> list[LifecycleNode]:
     """Build the node once the arguments are known, passing on only those that are set."""
-    def value(name: str) -> str:
-        return LaunchConfiguration(name).perform(context)
-
-    overrides = {'use_sim_time': value('use_sim_time').lower() in ('true', '1')}
-    if value('checkpoint'):
-        overrides['checkpoint'] = value('checkpoint')
-    cameras = [name.strip() for name in value('cameras').split(',') if name.strip()]
-    if cameras:
-        overrides['cameras'] = cameras
-    return [Node(
-        package='multitask_seg',
-        executable='multitask_seg_node',
-        name='multitask_seg',
-        namespace=value('namespace'),
-        parameters=[value('params_file'), overrides],
-        arguments=['--ros-args', '--log-level', value('log_level')],
-        output='screen',
-        emulate_tty=True,
-    )]
+    values = {name: LaunchConfiguration(name).perform(context) for name in ARGUMENTS}
+    return [LifecycleNode(**node_options(values))]
 
 
 def generate_launch_description() -> LaunchDescription:
     """Declare the launch arguments and the node."""
-    arguments = [DeclareLaunchArgument(name, default_value=default, description=text)
+    arguments = [DeclareLaunchArgument(name, default_value=PARAMS_FILE if default is None
+                                       else default, description=text)
                  for name, (default, text) in ARGUMENTS.items()]
     return LaunchDescription([*arguments, OpaqueFunction(function=node_action)])

@@ -29,6 +29,8 @@ A checkpoint is a plain dict of strings, numbers, lists and tensors, so it loads
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+import pickle
+import re
 import subprocess
 from typing import Any
 
@@ -135,6 +137,34 @@ def save_checkpoint(path: str | Path, model: MultiTaskNet, info: ModelInfo,
     return Path(path)
 
 
+def load_error(path: Path, exc: Exception) -> CheckpointError:
+    """
+    Say why torch.load(weights_only=True) refused ``path``, in this package's terms.
+
+    torch's own text advises re-running with weights_only=False or allow-listing globals,
+    which would run code from an untrusted file; that advice is left out.
+    """
+    text = str(exc)
+    detail = text.partition('WeightsUnpickler error:')[2].partition('Check the documentation')[0]
+    detail = ' '.join(detail.split())
+    if isinstance(exc, pickle.UnpicklingError) and detail.startswith('Unsupported operand'):
+        return CheckpointError(f'{path} is not a torch file (neither a zip archive nor a '
+                               f'pickle that torch.save writes)')
+    if isinstance(exc, pickle.UnpicklingError) and detail:
+        found = re.search(r'GLOBAL (\S+)', detail)
+        what = f' ({found[1]})' if found else ''
+        return CheckpointError(
+            f'checkpoint {path} holds a Python object{what} besides tensors and plain data; '
+            f'checkpoints load with weights_only=True, which never runs code from the file, '
+            f'so it is refused')
+    if 'zip archive' in text:
+        return CheckpointError(f'checkpoint {path} is truncated or corrupt (not a complete '
+                               f'zip archive)')
+    first = text.strip().splitlines()[0] if text.strip() else ''
+    return CheckpointError(f'checkpoint {path} is truncated, corrupt or not a torch file '
+                           f'({type(exc).__name__}: {first})')
+
+
 def read_checkpoint(path: str | Path) -> dict[str, Any]:
     """
     Load and validate a checkpoint's payload without building the network.
@@ -148,8 +178,7 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
     try:
         payload = torch.load(path, map_location='cpu', weights_only=True)
     except Exception as exc:  # truncation and foreign pickles raise many types
-        raise CheckpointError(
-            f'checkpoint {path} is truncated, corrupt or not a torch file: {exc}') from exc
+        raise load_error(path, exc) from exc
     if not isinstance(payload, dict) or payload.get('format') != FORMAT:
         raise CheckpointError(f'{path} is not a multitask_seg checkpoint (no {FORMAT!r} '
                               f'marker; a bare state dict needs its model description)')

@@ -23,9 +23,10 @@ neither rclpy nor sensor_msgs.
 """
 
 import io
+import struct
 
 import numpy as np
-from PIL import Image as PilImage
+from PIL import JpegImagePlugin, PngImagePlugin
 
 # Colour encodings: channels per pixel, and the order that turns them into RGB.
 COLOR_ENCODINGS = {
@@ -38,6 +39,11 @@ COLOR_ENCODINGS = {
 # Raw encodings converted by cv_bridge when it is installed.
 CV_BRIDGE_PREFIXES = ('bayer_', 'yuv', 'nv21', 'nv24')
 COMPRESSED_FORMATS = ('jpeg', 'jpg', 'png')
+# compressed_depth_image_transport's formats ('16UC1; compressedDepth png', '... rvl').
+COMPRESSED_DEPTH_FORMATS = ('compresseddepth', 'rvl')
+# What a compressed stream starts with, and Pillow's header reader for it.
+MAGIC_BYTES = {'JPEG': b'\xff\xd8\xff', 'PNG': b'\x89PNG\r\n\x1a\n'}
+PIL_DECODERS = {'JPEG': JpegImagePlugin.JpegImageFile, 'PNG': PngImagePlugin.PngImageFile}
 # Pillow modes that convert to RGB without losing meaning (16-bit depth PNGs do not).
 PIL_MODES = ('1', 'L', 'LA', 'P', 'PA', 'RGB', 'RGBA', 'CMYK', 'YCbCr')
 # One-channel class-id planes: numpy dtype of each encoding.
@@ -112,27 +118,45 @@ def rgb_from_compressed(msg: object, max_pixels: int) -> np.ndarray:
     """
     Decode a JPEG or PNG CompressedImage to a new (H, W, 3) uint8 RGB array.
 
-    ``format`` may be plain ('jpeg') or image_transport's ('bgr8; jpeg compressed bgr8');
-    the compressed stream itself is always in RGB order.
+    ``format`` may be plain ('jpeg'), image_transport's ('bgr8; jpeg compressed bgr8') or
+    empty; the data's magic bytes decide how it is decoded. The compressed stream itself is
+    always in RGB order. The size is read from the header and checked against
+    ``max_pixels`` before anything is decoded.
 
-    :raises: FrameError: another format, undecodable data, an unsuitable pixel mode (such as
-        16-bit depth PNGs) or an empty or too large image.
+    :raises: FrameError: a depth format (compressedDepth, rvl), another format, empty,
+        truncated or corrupt data, data that is neither JPEG nor PNG, an unsuitable pixel
+        mode (such as 16-bit depth PNGs) or an empty or too large image.
     """
     fmt = msg.format.lower()
-    if not any(name in fmt for name in COMPRESSED_FORMATS):
+    if any(name in fmt for name in COMPRESSED_DEPTH_FORMATS):
+        raise FrameError(f'format {msg.format!r} is a compressed depth image '
+                         f'(compressed_depth_image_transport), not a colour image')
+    if fmt and not any(name in fmt for name in COMPRESSED_FORMATS):
         raise FrameError(f'unsupported compressed format {msg.format!r} (use jpeg or png)')
+    data = bytes(msg.data)
+    if not data:
+        raise FrameError('compressed image has no data (0 bytes)')
+    kind = next((name for name, magic in MAGIC_BYTES.items() if data.startswith(magic)),
+                None)
+    if kind is None:
+        raise FrameError(f'data is neither JPEG nor PNG (format {msg.format!r}, '
+                         f'{len(data)} bytes starting {data[:8].hex(" ")})')
     try:
-        image = PilImage.open(io.BytesIO(bytes(msg.data)))
-        # Opening reads only the header, so the size is checked before decoding.
-        check_size(image.height, image.width, max_pixels)
-        if image.mode not in PIL_MODES:
-            raise FrameError(f'compressed image has pixel mode {image.mode!r}, not a colour '
-                             f'or grey image')
+        # The plugin reads only the header; Image.open would also apply Pillow's own
+        # decompression-bomb limit, which must not pre-empt max_pixels.
+        image = PIL_DECODERS[kind](io.BytesIO(data))
+    except (OSError, ValueError, SyntaxError, IndexError, struct.error) as exc:
+        raise FrameError(f'truncated or corrupt {kind} header ({len(data)} bytes): '
+                         f'{exc}') from exc
+    check_size(image.height, image.width, max_pixels)
+    if image.mode not in PIL_MODES:
+        raise FrameError(f'compressed image has pixel mode {image.mode!r}, not a colour '
+                         f'or grey image')
+    try:
         return np.array(image.convert('RGB'))
-    except FrameError:
-        raise
-    except (OSError, ValueError, PilImage.DecompressionBombError) as exc:
-        raise FrameError(f'cannot decode {msg.format!r} data: {exc}') from exc
+    except (OSError, ValueError, SyntaxError) as exc:
+        raise FrameError(f'truncated or corrupt {kind} data ({len(data)} bytes, '
+                         f'{image.width}x{image.height}): {exc}') from exc
 
 
 def plane(msg: object, dtype: str) -> np.ndarray:

@@ -126,3 +126,28 @@ def test_half_storage_loads_as_float32(tmp_path):
     with torch.no_grad():
         a, b = model(x), loaded(x)
     assert (a['segmentation'] - b['segmentation']).abs().max() < 0.05
+
+
+class Foreign:
+    """A class no checkpoint may hold."""
+
+
+TORCH_HINTS = ('weights_only` set to `False', 'add_safe_globals', 'safe_globals(')
+
+
+@pytest.mark.parametrize('name, write, reason', [
+    ('notes.pt', lambda p: p.write_bytes(b'not a checkpoint'), 'is not a torch file'),
+    ('object.pt', lambda p: torch.save({'x': Foreign()}, p),
+     rf'holds a Python object \({__name__}.Foreign\)'),
+])
+def test_refusals_leave_out_torch_advice_to_load_unsafely(tmp_path, name, write, reason):
+    path = tmp_path / name
+    write(path)
+    # The premise: torch's own message advises weights_only=False or allow-listing.
+    with pytest.raises(Exception) as raw:
+        torch.load(path, weights_only=True)
+    assert any(hint in str(raw.value) for hint in TORCH_HINTS)
+    with pytest.raises(CheckpointError, match=reason) as caught:
+        read_checkpoint(path)
+    assert name in str(caught.value)
+    assert not any(hint in str(caught.value) for hint in TORCH_HINTS)

@@ -12,11 +12,16 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""launch/node.launch.py builds a description (needs launch_ros from a ROS install)."""
+"""
+launch/node.launch.py builds a description (needs launch_ros from a ROS install).
+
+The argument logic it calls is tested without launch_ros in test_launch_args.py.
+"""
 
 import importlib.util
 from pathlib import Path
 
+from multitask_seg.ros.launch_args import ARGUMENTS
 import pytest
 
 LAUNCH_FILE = Path(__file__).resolve().parents[1] / 'launch' / 'node.launch.py'
@@ -34,18 +39,20 @@ def test_launch_description_declares_arguments_and_node():
                                              'ROS 2 distribution, not with the PyPI wheels')
     from launch import LaunchContext
     from launch.actions import DeclareLaunchArgument, OpaqueFunction
+    from launch_ros.actions import LifecycleNode
 
     module = load_launch_file()
     description = module.generate_launch_description()
     declared = [e.name for e in description.entities if isinstance(e, DeclareLaunchArgument)]
-    assert declared == ['params_file', 'checkpoint', 'cameras', 'namespace', 'use_sim_time',
-                        'log_level']
+    assert declared == list(ARGUMENTS)
     assert any(isinstance(e, OpaqueFunction) for e in description.entities)
     context = LaunchContext()
     context.launch_configurations.update({
         'params_file': '/tmp/params.yaml', 'checkpoint': '/tmp/model.pt',
-        'cameras': 'front, rear', 'namespace': 'robot', 'use_sim_time': 'true',
-        'log_level': 'warn'})
+        'cameras': '[front, rear]', 'namespace': 'robot', 'use_sim_time': 'true',
+        'log_level': 'debug', 'ros_log_level': 'warn', 'managed': 'true',
+        'autostart': 'true'})
     node, = module.node_action(context)
+    assert isinstance(node, LifecycleNode)
     assert (node.node_package, node.node_executable) == ('multitask_seg',
                                                          'multitask_seg_node')

@@ -14,11 +14,14 @@
 
 """The node as its own process, started the way ros2 run and launch start it."""
 
+import contextlib
 import os
 from pathlib import Path
 import signal
 import subprocess
 import sys
+import threading
+import time
 
 from multitask_seg.ros.frame_client import image_message, ProbeNode, spinning
 from multitask_seg.ros.params import PARAMETERS
@@ -33,11 +36,13 @@ PARAMS_FILE = ROOT / 'config' / 'params.yaml'
 
 
 def start_node(*ros_args: str) -> subprocess.Popen:
+    # A session of its own, so a signal can go to the whole process group as a
+    # terminal's Ctrl-C does.
     return subprocess.Popen(
-        [sys.executable, '-m', 'multitask_seg.ros.node', '--ros-args',
+        [sys.executable, '-m', 'multitask_seg.ros.node_main', '--ros-args',
          '--params-file', str(PARAMS_FILE), *ros_args],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        env={**os.environ, 'PYTHONUNBUFFERED': '1'})
+        env={**os.environ, 'PYTHONUNBUFFERED': '1'}, start_new_session=True)
 
 
 def test_params_file_sets_every_parameter_to_its_default():
@@ -84,3 +89,131 @@ def test_process_with_a_missing_checkpoint_exits_with_a_clear_error(tmp_path):
     assert process.returncode == 1
     assert 'parameter checkpoint: file' in output and 'gone.pt does not exist' in output
     assert 'Traceback' not in output
+
+
+def test_process_with_a_file_that_is_not_a_checkpoint_says_so_once(tmp_path):
+    path = tmp_path / 'notes.pt'
+    path.write_text('not a checkpoint')
+    process = start_node('-p', f'checkpoint:={path}')
+    output, _ = process.communicate(timeout=60)
+    assert process.returncode == 1
+    lines = [line for line in output.splitlines() if 'notes.pt' in line]
+    assert len(lines) == 1 and lines[0].startswith('[ERROR]'), output
+    assert output.count(str(path)) == 1, output
+    assert 'is not a torch file' in output
+    assert 'FATAL' not in output and 'weights_only` set to `False' not in output
+    assert 'Traceback' not in output
+
+
+def wait_until(condition, process, timeout=60.0, poll=0.005):
+    """Wait for ``condition`` (an event of the node process), failing if it exits first."""
+    end = time.monotonic() + timeout
+    while not condition():
+        assert process.poll() is None, 'the node exited before the event'
+        assert time.monotonic() < end, 'timed out'
+        time.sleep(poll)
+
+
+def proc_text(process, name):
+    try:
+        return Path(f'/proc/{process.pid}/{name}').read_text()
+    except OSError:
+        return ''
+
+
+def handlers_installed(process):
+    """Tell whether the process catches SIGTERM (its handlers are in, imports begin)."""
+    caught = next((line.split()[1] for line in proc_text(process, 'status').splitlines()
+                   if line.startswith('SigCgt:')), '0')
+    return bool(int(caught, 16) & (1 << (signal.SIGTERM - 1)))
+
+
+def importing_torch(process):
+    return 'libtorch' in proc_text(process, 'maps')
+
+
+@contextlib.contextmanager
+def streaming(probe, camera, period=0.02):
+    """Publish a frame every ``period`` s from a thread while the block runs."""
+    stop = threading.Event()
+    rgb = np.zeros((48, 64, 3), np.uint8)
+
+    def run():
+        while not stop.wait(period):
+            probe.image_pubs[camera].publish(image_message(
+                rgb, probe.get_clock().now().to_msg(), camera))
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(5)
+
+
+# (moment, signals): when the process group is signalled, and with what, in a row.
+SIGINT, SIGTERM = signal.SIGINT, signal.SIGTERM
+SCENARIOS = [
+    ('handlers', [SIGTERM]),
+    ('torch', [SIGINT]),
+    ('idle', [SIGINT, SIGINT]),
+    ('answers 1', [SIGTERM, SIGINT]),
+    ('answers 5', [SIGINT, SIGINT]),
+]
+# The slow variant adds these and runs everything three times.
+MORE_SCENARIOS = [
+    ('torch', [SIGTERM, SIGINT]),
+    ('idle', [SIGTERM]),
+    ('answers 3', [SIGTERM]),
+    ('answers 12', [SIGINT]),
+]
+
+
+def signal_run(context, checkpoint, index, moment, signals):
+    namespace = f'run{index}'
+    process = start_node('-p', f'checkpoint:={checkpoint}', '-p', 'cameras:=[front]',
+                         '-r', f'__ns:=/{namespace}')
+    try:
+        probe = ProbeNode(['front'], ('segmentation/labels',), namespace=namespace,
+                          target=f'{namespace}/multitask_seg', context=context)
+        with spinning(probe, context=context), contextlib.ExitStack() as stack:
+            if moment == 'handlers':
+                wait_until(lambda: handlers_installed(process), process)
+            elif moment == 'torch':
+                wait_until(lambda: importing_torch(process), process)
+            else:
+                wait_until(lambda: probe.wait_matched(timeout=0.1), process, poll=0)
+            if moment.startswith('answers'):
+                stack.enter_context(streaming(probe, 'front'))
+                count = int(moment.split()[1])
+                wait_until(lambda: len(probe.received['front/segmentation/labels']) >= count,
+                           process)
+            for signum in signals:
+                os.killpg(process.pid, signum)
+            output, _ = process.communicate(timeout=30)
+        probe.destroy_node()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    return process.returncode, output
+
+
+def check_signal_runs(context, checkpoint, scenarios):
+    failures = []
+    for index, (moment, signals) in enumerate(scenarios):
+        code, output = signal_run(context, checkpoint, index, moment, signals)
+        if code != 0 or 'Traceback' in output or 'context is invalid' in output:
+            names = '+'.join(signal.Signals(s).name for s in signals)
+            failures.append(f'{names} at {moment}: exit {code}\n{output}')
+    assert not failures, '\n\n'.join(failures)
+
+
+def test_sigint_and_sigterm_end_the_process_cleanly_at_any_moment(context, tiny_checkpoint):
+    check_signal_runs(context, tiny_checkpoint, SCENARIOS)
+
+
+@pytest.mark.slow
+def test_many_signal_runs(context, tiny_checkpoint):
+    check_signal_runs(context, tiny_checkpoint, (SCENARIOS + MORE_SCENARIOS) * 3)

@@ -17,6 +17,8 @@
 import contextlib
 import io
 import json
+import shutil
+import threading
 import time
 
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
@@ -34,7 +36,7 @@ import rclpy
 from rclpy.context import Context
 from rclpy.lifecycle import TransitionCallbackReturn
 from rclpy.parameter import Parameter
-from sensor_msgs.msg import CameraInfo, CompressedImage
+from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 import torch
 
 DEPTH = 2.5
@@ -228,8 +230,44 @@ def test_point_cloud_through_the_node(start):
     np.testing.assert_allclose(blended, (image + lut[LABEL]) / 2, atol=1)
 
 
-def test_bad_frames_are_counted_and_the_node_keeps_going(start):
+class RecordingLogger:
+    """Stands in for the node's logger: records (level, text), every level enabled."""
+
+    def __init__(self):
+        self.lines = []
+        self._lock = threading.Lock()
+
+    def is_enabled_for(self, severity):
+        return True
+
+    def _record(self, level, text):
+        with self._lock:
+            self.lines.append((level, text))
+
+    def texts(self, level=None):
+        with self._lock:
+            return [text for lvl, text in self.lines if level in (None, lvl)]
+
+    def __getattr__(self, level):
+        if level not in ('debug', 'info', 'warning', 'warn', 'error', 'fatal'):
+            raise AttributeError(level)
+        return lambda text, **_: self._record('warning' if level == 'warn' else level, text)
+
+
+def record_logs(node, monkeypatch) -> RecordingLogger:
+    logger = RecordingLogger()
+    monkeypatch.setattr(node, 'get_logger', lambda: logger)
+    return logger
+
+
+def report_values(node, camera='cam'):
+    status = next(s for s in node.stats.report(1.0) if s.name.endswith(f'camera {camera}'))
+    return status, {kv.key: kv.value for kv in status.values}
+
+
+def test_bad_frames_are_counted_and_the_node_keeps_going(start, monkeypatch):
     node, probe = start(max_pixels=100 * 100)
+    logger = record_logs(node, monkeypatch)
     good = frame(node)
     bad = []
     for change in ({'step': 10}, {'data': bytes(100)}, {'encoding': 'yuv422'},
@@ -248,6 +286,72 @@ def test_bad_frames_are_counted_and_the_node_keeps_going(start):
     assert labels.header == good.header
     wait_until(lambda: node.stats.counts('cam').published == 1)
     assert node.stats.counts('cam').bad == 6
+    # Every kind of reason is logged although they came within one throttling period;
+    # the second too-large frame is a repeat of a kind and is only counted.
+    errors = logger.texts('error')
+    for reason in ('step 10 is shorter than a row', 'data has 100 bytes',
+                   "'yuv422' needs cv_bridge", 'empty image (0x0)',
+                   'image 8000x8000 is larger than max_pixels=10000'):
+        assert sum(reason in text for text in errors) == 1, (reason, errors)
+    assert len(errors) == 5
+    _, values = report_values(node)
+    assert values['bad total: image NxN is larger than max_pixels=N'] == '2'
+    assert values['bad total: step N is shorter than a row (N x N bytes)'] == '1'
+
+
+def test_missing_camera_info_is_said_once(start, monkeypatch):
+    node, probe = start(outputs=('depth/image', 'depth/camera_info'))
+    logger = record_logs(node, monkeypatch)
+    for seed in range(2):
+        probe.image_pubs['cam'].publish(frame(node, seed=seed))
+        wait_until(lambda: node.stats.counts('cam').published == seed + 1)
+    warnings = [t for t in logger.texts('warning') if 'no camera_info' in t]
+    assert len(warnings) == 1 and 'no cam/points' in warnings[0]
+    _, values = report_values(node)
+    assert values['camera_info'].startswith('none received')
+    assert probe.received['cam/depth/camera_info'] == []
+
+
+def test_calibration_of_another_aspect_ratio_gives_no_cloud(start, monkeypatch):
+    node, probe = start(outputs=('points', 'depth/camera_info', 'depth/image'))
+    logger = record_logs(node, monkeypatch)
+    # A 16:9 calibration for a 4:3 image (64x36 against 64x48).
+    probe.info_pubs['cam'].publish(CameraInfo(width=64, height=36, k=K))
+    wait_until(lambda: 'cam' in node._infos)
+    for seed in range(2):
+        probe.image_pubs['cam'].publish(frame(node, seed=seed))
+        wait_until(lambda: node.stats.counts('cam').published == seed + 1)
+    warnings = [t for t in logger.texts('warning') if 'calibrated for 64x36' in t]
+    assert len(warnings) == 1 and 'the image is 64x48' in warnings[0]
+    status, values = report_values(node)
+    assert status.level == DiagnosticStatus.WARN
+    assert values['camera_info'].startswith('not used: calibrated for 64x36')
+    # With a matching calibration the next frame gets its cloud; publishers deliver in
+    # order, so a cloud from the refused calibration would have arrived first.
+    probe.info_pubs['cam'].publish(CameraInfo(width=64, height=48, k=K))
+    wait_until(lambda: node._infos['cam'].height == 48)
+    good = frame(node, seed=2)
+    probe.image_pubs['cam'].publish(good)
+    (_, cloud), = probe.wait_for('cam/points', 1, 10)
+    (_, info), = probe.wait_for('cam/depth/camera_info', 1, 10)
+    assert cloud.header == good.header and info.header == good.header
+    assert report_values(node)[1]['camera_info'] == 'ok'
+
+
+def test_debug_log_of_stages_and_qos_matches(start, monkeypatch):
+    node, probe = start()
+    logger = record_logs(node, monkeypatch)
+    extra = probe.create_publisher(Image, 'cam/image_raw', 10)
+    wait_until(lambda: any('2 publisher(s) matched' in t for t in logger.texts('debug')))
+    matched = next(t for t in logger.texts('debug') if '2 publisher(s) matched' in t)
+    assert 'multitask_seg_probe reliable' in matched and 'sensor_data' in matched
+    probe.image_pubs['cam'].publish(frame(node))
+    probe.wait_for('cam/segmentation/labels', 1, 10)
+    wait_until(lambda: any(t.startswith('batch of 1 (cam)') for t in logger.texts('debug')))
+    stages = next(t for t in logger.texts('debug') if t.startswith('batch of 1 (cam)'))
+    for stage in ('convert', 'preprocess', 'infer', 'postprocess', 'publish'):
+        assert f'{stage} ' in stages and ' ms' in stages
+    probe.destroy_publisher(extra)
 
 
 def test_class_info_parameters_and_topic(start):
@@ -303,6 +407,25 @@ def test_managed_node_follows_lifecycle_transitions(start):
         assert node._predictor is None and node._worker is None
 
 
+def test_managed_node_without_its_checkpoint_stays_unconfigured(context, tmp_path,
+                                                                constant_checkpoint):
+    path = tmp_path / 'later.pt'
+    node = SegmentationNode(context=context, parameter_overrides=[
+        Parameter('managed', value=True), Parameter('checkpoint', value=str(path)),
+        Parameter('cameras', value=['cam'])])
+    try:
+        assert node._state_machine.current_state[0] == State.PRIMARY_STATE_UNCONFIGURED
+        assert node.trigger_configure() == TransitionCallbackReturn.FAILURE
+        assert node._state_machine.current_state[0] == State.PRIMARY_STATE_UNCONFIGURED
+        assert 'later.pt does not exist' in node._error
+        # Alive: once the file is there, the next configure succeeds.
+        shutil.copy(constant_checkpoint, path)
+        assert node.trigger_configure() == SUCCESS
+        assert node._state_machine.current_state[0] == State.PRIMARY_STATE_INACTIVE
+    finally:
+        node.destroy_node()
+
+
 @pytest.mark.parametrize('params, message', [
     ({'checkpoint': '/nonexistent.pt'}, 'parameter checkpoint: file /nonexistent.pt'),
     ({'input_qos': 'fast'}, 'parameter input_qos'),
@@ -332,7 +455,7 @@ def test_empty_checkpoint_starts_the_bundled_model(context):
 def test_corrupt_checkpoint_fails_clearly(context, tmp_path):
     path = tmp_path / 'broken.pt'
     path.write_bytes(b'not a checkpoint')
-    with pytest.raises(ValueError, match='parameter checkpoint: cannot load .*broken.pt'):
+    with pytest.raises(ValueError, match='parameter checkpoint: .*broken.pt is not a torch'):
         SegmentationNode(context=context,
                          parameter_overrides=[Parameter('checkpoint', value=str(path))])
 

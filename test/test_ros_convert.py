@@ -15,7 +15,9 @@
 """Message <-> numpy conversions: every input encoding, bad frames, outputs, camera info."""
 
 import io
+import struct
 import sys
+import zlib
 
 from multitask_seg.inference.depth_validity import valid_depth
 from multitask_seg.ros.convert import (color_message, depth_message, FrameError,
@@ -98,13 +100,57 @@ def test_jpeg_decodes_close_and_accepts_image_transport_format():
 
 @pytest.mark.parametrize('msg, reason', [
     (CompressedImage(format='tiff', data=b'II*\x00'), 'unsupported compressed format'),
-    (CompressedImage(format='png', data=b'not a png'), 'cannot decode'),
+    (CompressedImage(format='png', data=b'not a png'), 'neither JPEG nor PNG'),
     (encode(np.zeros((4, 4), np.uint16), 'PNG'), 'pixel mode'),
     (encode(np.zeros((30, 30, 3), np.uint8), 'PNG'), 'larger than max_pixels'),
 ])
 def test_bad_compressed_images_raise_frame_error(msg, reason):
     with pytest.raises(FrameError, match=reason):
         rgb_from_compressed(msg, 800)
+
+
+def png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack('>I', len(data)) + kind + data + struct.pack(
+        '>I', zlib.crc32(kind + data))
+
+
+def png_header_only(width: int, height: int) -> bytes:
+    """Return a grey PNG whose header claims width x height, with one row of data."""
+    ihdr = struct.pack('>IIBBBBB', width, height, 8, 0, 0, 0, 0)
+    return (b'\x89PNG\r\n\x1a\n' + png_chunk(b'IHDR', ihdr)
+            + png_chunk(b'IDAT', zlib.compress(bytes(width + 1))) + png_chunk(b'IEND', b''))
+
+
+@pytest.mark.parametrize('fmt, data, reason', [
+    ('jpeg', b'', 'no data'),
+    ('png', b'\x00\x01garbage', 'neither JPEG nor PNG'),
+    ('jpeg', encode(RGB, 'JPEG').data[:10], 'truncated or corrupt JPEG header'),
+    ('png', encode(RGB, 'PNG').data[:-30], 'truncated or corrupt PNG data'),
+    ('16UC1; compressedDepth', encode(RGB, 'PNG').data, 'compressed depth image'),
+    ('16UC1; compressedDepth png', encode(RGB, 'PNG').data, 'compressed depth image'),
+    ('16UC1; compressedDepth rvl', b'\x00' * 16, 'compressed depth image'),
+])
+def test_compressed_faults_are_named(fmt, data, reason):
+    with pytest.raises(FrameError, match=reason) as caught:
+        rgb_from_compressed(CompressedImage(format=fmt, data=data), 10**6)
+    assert 'BytesIO' not in str(caught.value)
+
+
+def test_empty_format_is_sniffed():
+    png, jpeg = encode(RGB, 'PNG'), encode(RGB, 'JPEG')
+    png.format = jpeg.format = ''
+    np.testing.assert_array_equal(rgb_from_compressed(png, 10**6), RGB)
+    reference = np.array(PilImage.open(io.BytesIO(bytes(jpeg.data))).convert('RGB'))
+    np.testing.assert_array_equal(rgb_from_compressed(jpeg, 10**6), reference)
+
+
+def test_huge_png_is_refused_by_max_pixels_before_pillow_bomb_check():
+    data = png_header_only(20000, 20000)
+    # The premise: Pillow's own open refuses it as a decompression bomb.
+    with pytest.raises(PilImage.DecompressionBombError):
+        PilImage.open(io.BytesIO(data))
+    with pytest.raises(FrameError, match='20000x20000 is larger than max_pixels=16777216'):
+        rgb_from_compressed(CompressedImage(format='png', data=data), 4096 * 4096)
 
 
 def test_labels_mono8_and_mono16():
@@ -157,6 +203,19 @@ def test_camera_info_is_scaled_to_the_output_size():
     np.testing.assert_allclose(out.k, [250, 0, 160, 0, 200, 120, 0, 0, 1])
     np.testing.assert_allclose(out.p, [250, 0, 160, -12.5, 0, 200, 120, 0, 0, 0, 1, 0])
     assert list(out.d) == [0.1, 0.0, 0.0, 0.0, 0.0]
+
+
+@pytest.mark.parametrize('calibrated, image', [((1280, 720), (960, 1280)),
+                                               ((640, 480), (360, 640))])
+def test_camera_info_of_another_aspect_ratio_is_refused(calibrated, image):
+    with pytest.raises(ValueError, match=f'calibrated for {calibrated[0]}x{calibrated[1]}'):
+        scaled_camera_info(camera_info(*calibrated), *image, Header())
+
+
+def test_camera_info_tolerates_rounded_resize():
+    # image_proc's resize rounds sizes: 1280x720 at a third is 427x240.
+    out = scaled_camera_info(camera_info(1280, 720), 240, 427, Header())
+    assert (out.width, out.height) == (427, 240)
 
 
 def test_bayer_goes_through_cv_bridge_when_installed(monkeypatch):

@@ -40,7 +40,6 @@ def test_defaults_with_a_checkpoint_are_valid(values):
 
 
 @pytest.mark.parametrize('change, message', [
-    ({'checkpoint': '/nonexistent/model.pt'}, 'parameter checkpoint: file .* does not exist'),
     ({'cameras': []}, 'parameter cameras: empty'),
     ({'cameras': ['a', 'a'], 'a.transport': 'raw'}, 'parameter cameras: names repeat'),
     ({'cameras': ['bad name'], 'bad name.transport': 'raw'}, 'not a valid name'),

@@ -137,7 +137,7 @@ def node_process(checkpoint: Path, camera: str, transport: str, params: Path,
     """
     with open(log, 'w') as out:
         process = subprocess.Popen(
-            [sys.executable, '-m', 'multitask_seg.ros.node', '--ros-args',
+            [sys.executable, '-m', 'multitask_seg.ros.node_main', '--ros-args',
              '--params-file', str(params), '-p', f'checkpoint:={checkpoint}',
              '-p', f'cameras:=[{camera}]', '-p', f'transport:={transport}'],
             stdout=out, stderr=subprocess.STDOUT, start_new_session=True,

@@ -15,6 +15,7 @@
 """
 The ROS 2 edge: the node, its message conversions, and its benchmark.
 
-Only ``node.py``, ``frame_client.py`` and ``bench_node.py`` import rclpy; the other modules work
-on numpy arrays and message classes and are tested without a running ROS graph.
+Only ``node.py``, ``node_main.py``, ``frame_client.py`` and ``bench_node.py`` import rclpy;
+the other modules work on numpy arrays and message classes and are tested without a running
+ROS graph.
 """

@@ -82,7 +82,7 @@ def node_process(checkpoint: Path, cameras: list[str], input_size: str,
     """
     with open(log, 'w') as out:
         process = subprocess.Popen(
-            [sys.executable, '-m', 'multitask_seg.ros.node', '--ros-args',
+            [sys.executable, '-m', 'multitask_seg.ros.node_main', '--ros-args',
              '-p', f'checkpoint:={checkpoint}', '-p', f'cameras:=[{",".join(cameras)}]',
              '-p', f'input_size:={input_size}'],
             stdout=out, stderr=subprocess.STDOUT)

@@ -29,6 +29,10 @@ from std_msgs.msg import Header
 from ..image_codecs import (DEPTH_ENCODINGS, depth_plane, FrameError, rgb_from_compressed,
                             rgb_from_image)
 
+# Calibration and image aspect ratios may differ this much (relative) from rounding the
+# size of a resized image; more means another sensor mode or crop.
+ASPECT_TOLERANCE = 0.01
+
 __all__ = ['DEPTH_ENCODINGS', 'FrameError', 'rgb_from_compressed', 'rgb_from_image',
            'color_message', 'depth_message', 'labels_message', 'scaled_camera_info']
 
@@ -70,6 +74,10 @@ def scaled_camera_info(info: CameraInfo, height: int, width: int,
     When the calibration was made at another resolution, K and P are scaled as
     image_proc's resize does (focal lengths and principal point times the size ratio);
     distortion is unitless and kept. An uncalibrated info (zero size) is only resized.
+
+    :raises: ValueError: the calibration's aspect ratio is not the image's (by more than
+        ``ASPECT_TOLERANCE``): it was made for another sensor mode or crop, and stretching
+        it would put every point in the wrong place.
     """
     out = CameraInfo()
     out.header = header
@@ -84,6 +92,10 @@ def scaled_camera_info(info: CameraInfo, height: int, width: int,
         out.binning_x, out.binning_y, out.roi = info.binning_x, info.binning_y, info.roi
         return out
     sx, sy = width / info.width, height / info.height
+    if abs(sx - sy) > ASPECT_TOLERANCE * max(sx, sy):
+        raise ValueError(f'calibrated for {info.width}x{info.height}, the image is '
+                         f'{width}x{height}: another aspect ratio ({info.width / info.height:.3f}'
+                         f' vs {width / height:.3f}), so it cannot be scaled to the image')
     k = np.array(info.k, dtype=np.float64).reshape(3, 3)
     k[0] *= sx
     k[1] *= sy

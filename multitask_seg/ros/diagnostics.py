@@ -19,7 +19,9 @@ The node records into ``NodeStats`` from its callbacks and its worker thread; a 
 calls ``report`` every period, which summarises the samples since the last report.
 """
 
+from collections import Counter
 from dataclasses import dataclass, fields
+import re
 import threading
 import time
 from typing import Sequence
@@ -29,6 +31,21 @@ import numpy as np
 
 STAGES = ('convert', 'preprocess', 'infer', 'postprocess', 'publish')
 LATENCIES = ('stamp_to_publish', 'receive_to_publish')
+# A stamp more than this many seconds before its frame arrived, or after it, is not from the
+# node's clock (a bag replayed without use_sim_time, a camera with its own clock): its
+# stamp_to_publish is no latency and is reported apart.
+STAMP_CLOCK_TOLERANCE = 10.0
+
+
+def reason_key(reason: str) -> str:
+    """
+    Return the kind of a bad-frame reason: its text with numbers replaced by N.
+
+    Quoted parts ('yuv422', a format string) name the kind and are kept as they are.
+    """
+    parts = re.split(r"('[^']*')", reason)
+    return ''.join(part if i % 2 else re.sub(r'\d+(\.\d+)?', 'N', part)
+                   for i, part in enumerate(parts))
 
 
 @dataclass
@@ -59,6 +76,11 @@ class NodeStats:
         self._latency = {camera: {key: [] for key in LATENCIES} for camera in cameras}
         self._stages: dict[str, list[float]] = {stage: [] for stage in STAGES}
         self._batches: list[int] = []
+        self._reasons = {camera: Counter() for camera in cameras}
+        self._off_clock = {camera: [] for camera in cameras}
+        self._in_progress: dict[str, float] = {}
+        self._camera_info = {camera: ('none received: no depth/camera_info and no points',
+                                      False) for camera in cameras}
         self._since = time.monotonic()
 
     def _count(self, camera: str, field: str, n: int = 1) -> None:
@@ -76,15 +98,46 @@ class NodeStats:
         """Count frames discarded unprocessed (e.g. waiting when the node deactivated)."""
         self._count(camera, 'dropped', n)
 
-    def bad(self, camera: str) -> None:
-        """Count a frame rejected as malformed or unsupported."""
+    def bad(self, camera: str, reason: str = '') -> None:
+        """Count a frame rejected as malformed or unsupported, by kind of ``reason``."""
         self._count(camera, 'bad')
+        with self._lock:
+            self._reasons[camera][reason_key(reason) or 'unknown'] += 1
+
+    def processing(self, received: dict[str, float]) -> None:
+        """Note frames entering the model: {camera: time.monotonic() of their arrival}."""
+        with self._lock:
+            self._in_progress.update(received)
+
+    def finished(self, cameras: Sequence[str]) -> None:
+        """Note that the frames of ``cameras`` left the model (published or not)."""
+        with self._lock:
+            for camera in cameras:
+                self._in_progress.pop(camera, None)
+
+    def camera_info(self, camera: str, state: str, warn: bool = False) -> None:
+        """
+        Record the state of ``camera``'s calibration: 'ok' or what is missing or wrong.
+
+        :param warn: it is unusable (not merely absent): the status says so and is WARN.
+        """
+        with self._lock:
+            self._camera_info[camera] = (state, warn)
 
     def published(self, camera: str, stamp_latency: float, receive_latency: float) -> None:
-        """Record a published frame and its latencies in seconds."""
+        """
+        Record a published frame and its latencies in seconds.
+
+        A ``stamp_latency`` that cannot be one (the stamp is far older than the frame's
+        arrival, or after it) is kept apart as an offset between the clocks.
+        """
         self._count(camera, 'published')
+        offset = stamp_latency - receive_latency
         with self._lock:
-            self._latency[camera]['stamp_to_publish'].append(stamp_latency)
+            if -STAMP_CLOCK_TOLERANCE <= offset <= STAMP_CLOCK_TOLERANCE:
+                self._latency[camera]['stamp_to_publish'].append(stamp_latency)
+            else:
+                self._off_clock[camera].append(offset)
             self._latency[camera]['receive_to_publish'].append(receive_latency)
 
     def batch(self, size: int, timings: dict[str, float]) -> None:
@@ -118,11 +171,18 @@ class NodeStats:
             self._window = {camera: FrameCounts() for camera in window}
             latency = self._latency
             self._latency = {camera: {key: [] for key in LATENCIES} for camera in window}
+            off_clock = self._off_clock
+            self._off_clock = {camera: [] for camera in window}
             totals = {camera: FrameCounts(**vars(c)) for camera, c in self._totals.items()}
+            reasons = {camera: dict(c) for camera, c in self._reasons.items()}
+            busy = {camera: now - t for camera, t in self._in_progress.items()}
+            infos = dict(self._camera_info)
         statuses = [self._stage_status(stages, batches, period)]
         for camera in window:
-            statuses.append(self._camera_status(camera, window[camera], totals[camera],
-                                                latency[camera], period, deadline))
+            status = self._camera_status(camera, window[camera], totals[camera],
+                                         latency[camera], period, deadline, busy.get(camera))
+            _add_details(status, reasons[camera], off_clock[camera], infos[camera])
+            statuses.append(status)
         return statuses
 
     def _stage_status(self, stages: dict[str, list[float]], batches: list[int],
@@ -136,7 +196,7 @@ class NodeStats:
 
     def _camera_status(self, camera: str, window: FrameCounts, totals: FrameCounts,
                        latency: dict[str, list[float]], period: float,
-                       deadline: float) -> DiagnosticStatus:
+                       deadline: float, busy: float | None) -> DiagnosticStatus:
         fps = window.published / period
         values = [('fps', f'{fps:.2f}')]
         values += [(f'{f.name} in period', str(getattr(window, f.name)))
@@ -147,17 +207,44 @@ class NodeStats:
             values += _millis(f'{key} ms', samples)
         values.append(('deadline ms', f'{deadline * 1e3:.1f}'))
         receive = latency['receive_to_publish']
+        values.append(('frame in progress ms', '-' if busy is None else f'{busy * 1e3:.1f}'))
         level, message = DiagnosticStatus.OK, f'{fps:.1f} fps'
-        if window.received == 0:
-            level, message = DiagnosticStatus.WARN, f'no frames in the last {period:.1f} s'
-        elif receive and np.median(receive) > deadline:
+        # Latency first: a frame slower than the period leaves a period without new
+        # frames, and 'no frames' would hide that the model is the cause.
+        if receive and np.median(receive) > deadline:
             level = DiagnosticStatus.WARN
             message = (f'median latency {np.median(receive) * 1e3:.0f} ms is past the '
                        f'{deadline * 1e3:.0f} ms deadline')
+        elif busy is not None and busy > deadline:
+            level = DiagnosticStatus.WARN
+            message = (f'a frame has been in the model for {busy * 1e3:.0f} ms, past the '
+                       f'{deadline * 1e3:.0f} ms deadline')
+        elif window.received == 0:
+            level, message = DiagnosticStatus.WARN, f'no frames in the last {period:.1f} s'
         elif window.bad:
             level, message = DiagnosticStatus.WARN, f'{window.bad} bad frames'
         return _status(level, f'{self.name}: camera {camera}', self.hardware_id, message,
                        values)
+
+
+def _add_details(status: DiagnosticStatus, reasons: dict[str, int], off_clock: list[float],
+                 camera_info: tuple[str, bool]) -> None:
+    """Append bad-frame kinds, stamps off the node's clock and the camera_info state."""
+    info, info_unusable = camera_info
+    values = [('camera_info', info)]
+    values += [(f'bad total: {reason}', str(n)) for reason, n in sorted(reasons.items())]
+    values.append(('stamps off this clock in period', str(len(off_clock))))
+    values.append(('stamp offset s median',
+                   f'{np.median(off_clock):.6g}' if off_clock else '-'))
+    status.values.extend(KeyValue(key=k, value=v) for k, v in values)
+    if off_clock:
+        offset = float(np.median(off_clock))
+        side = 'behind' if offset > 0 else 'ahead of'
+        status.message += (f'; stamps {abs(offset):.3g} s {side} this clock (replayed '
+                           f'without use_sim_time?), left out of stamp_to_publish')
+    if info_unusable:
+        status.message += f'; camera_info {info}'
+        status.level = max(status.level, DiagnosticStatus.WARN)
 
 
 def _millis(label: str, samples: list[float]) -> list[tuple[str, str]]:

@@ -36,7 +36,7 @@ every waiting frame, runs them through the model in one batch and publishes the 
 
 from dataclasses import dataclass, replace
 import json
-import sys
+from pathlib import Path
 import threading
 import time
 from typing import Any, Callable, Hashable
@@ -45,8 +45,8 @@ from diagnostic_msgs.msg import DiagnosticArray
 import numpy as np
 from rcl_interfaces.msg import ParameterDescriptor, SetParametersResult
 import rclpy
+from rclpy.event_handler import QoSSubscriptionMatchedInfo, SubscriptionEventCallbacks
 from rclpy.exceptions import InvalidParameterTypeException
-from rclpy.executors import ExternalShutdownException
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from rclpy.parameter import Parameter
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
@@ -58,7 +58,7 @@ from .cloud import cloud_message, cloud_points
 from .colorize import colorize, palette_lut
 from .convert import (color_message, depth_message, FrameError, labels_message,
                       rgb_from_compressed, rgb_from_image, scaled_camera_info)
-from .diagnostics import NodeStats
+from .diagnostics import NodeStats, reason_key
 from .params import PARAMETERS, parse_settings, Settings
 from .worker import BatchWorker, LatestFrames
 from ..inference import Predictor
@@ -70,6 +70,10 @@ RELIABILITY = {'sensor_data': ReliabilityPolicy.BEST_EFFORT,
                'reliable': ReliabilityPolicy.RELIABLE}
 # Repeated errors of one kind and camera are logged at most this often (seconds).
 LOG_PERIOD = 2.0
+
+
+class TransitionFailed(ValueError):
+    """Start-up configure or activate failed; the node has logged why."""
 
 
 def qos_profile(name: str, depth: int) -> QoSProfile:
@@ -137,7 +141,7 @@ class SegmentationNode(LifecycleNode):
             if not self.settings.managed:
                 for transition in (self.trigger_configure, self.trigger_activate):
                     if transition() != TransitionCallbackReturn.SUCCESS:
-                        raise ValueError(self._error or 'start-up failed')
+                        raise TransitionFailed(self._error or 'start-up failed')
         except BaseException:
             self.destroy_node()
             raise
@@ -180,18 +184,26 @@ class SegmentationNode(LifecycleNode):
     # Lifecycle.
 
     def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
-        """Load the model; create the publishers and the class parameters."""
+        """
+        Load the model; create the publishers and the class parameters.
+
+        A missing or unusable checkpoint fails the transition (logged once), leaving the
+        node unconfigured and alive.
+        """
         settings = self.settings
+        if not Path(settings.checkpoint).is_file():
+            return self._configure_failed(
+                f'parameter checkpoint: file {settings.checkpoint} does not exist')
         try:
             self._predictor = self._predictor_factory(
                 settings.checkpoint, device=settings.device, precision=settings.precision,
                 input_size=settings.input_size, num_threads=settings.num_threads or None,
                 max_pixels=settings.max_pixels)
         except (OSError, ValueError) as exc:
-            self._error = f'parameter checkpoint: cannot load {settings.checkpoint}: {exc}'
-            self.get_logger().error(self._error)
-            self._predictor = None
-            return TransitionCallbackReturn.FAILURE
+            # The loaders' messages name the file already; say it once.
+            named = settings.checkpoint in str(exc)
+            return self._configure_failed(f'parameter checkpoint: '
+                                          f'{"" if named else f"{settings.checkpoint}: "}{exc}')
         info = self._predictor.info
         tasks = self._predictor.tasks
         self._declare_class_parameters(info.classes, info.colors)
@@ -215,10 +227,19 @@ class SegmentationNode(LifecycleNode):
             'classes': info.classes, 'colors': info.colors, 'tasks': tasks,
             'depth_units': info.depth_units, 'depth_range': info.depth_range})))
         self._diag_pub = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
+        if 'depth' not in tasks:
+            for camera in settings.cameras:
+                self.stats.camera_info(camera, 'unused: the model has no depth head')
         self.get_logger().info(
             f'model {settings.checkpoint} on {settings.device}: tasks {sorted(tasks)}, '
             f'{len(info.classes)} classes; cameras {list(settings.cameras)}')
         return TransitionCallbackReturn.SUCCESS
+
+    def _configure_failed(self, error: str) -> TransitionCallbackReturn:
+        self._error = error
+        self.get_logger().error(error)
+        self._predictor = None
+        return TransitionCallbackReturn.FAILURE
 
     def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
         """Start the worker, subscribe to every camera and start the diagnostics timer."""
@@ -233,7 +254,9 @@ class SegmentationNode(LifecycleNode):
             else:
                 msg_type, topic = Image, f'{camera}/image_raw'
             self._inputs.append(self.create_subscription(
-                msg_type, topic, lambda msg, c=camera: self._on_image(c, msg), in_qos))
+                msg_type, topic, lambda msg, c=camera: self._on_image(c, msg), in_qos,
+                event_callbacks=SubscriptionEventCallbacks(
+                    matched=lambda info, t=topic: self._on_input_matched(t, info))))
             self._inputs.append(self.create_subscription(
                 CameraInfo, f'{camera}/camera_info',
                 lambda msg, c=camera: self._on_camera_info(c, msg), in_qos))
@@ -291,6 +314,7 @@ class SegmentationNode(LifecycleNode):
             worker, self._worker = self._worker, None
             for camera in worker.stop():
                 self.stats.dropped(camera)
+            self.get_logger().debug('inference thread stopped')
 
     def _release(self) -> None:
         for outputs in self._outputs.values():
@@ -313,6 +337,16 @@ class SegmentationNode(LifecycleNode):
     def _on_camera_info(self, camera: str, msg: CameraInfo) -> None:
         self._infos[camera] = msg
 
+    def _on_input_matched(self, topic: str, info: QoSSubscriptionMatchedInfo) -> None:
+        publishers = self.get_publishers_info_by_topic(self.resolve_topic_name(topic))
+        offered = ', '.join(sorted({
+            f'{p.node_namespace.rstrip("/")}/{p.node_name} '
+            f'{p.qos_profile.reliability.name.lower()}' for p in publishers}))
+        self.get_logger().debug(
+            f'{topic}: {info.current_count} publisher(s) matched '
+            f'({info.current_count_change:+d}); offered QoS: {offered or "none"}; this '
+            f'subscription: {self.settings.input_qos}, depth {self.settings.input_depth}')
+
     def _publish_diagnostics(self) -> None:
         msg = DiagnosticArray()
         msg.header.stamp = self.get_clock().now().to_msg()
@@ -322,6 +356,13 @@ class SegmentationNode(LifecycleNode):
     # The worker thread.
 
     def _process(self, batch: dict[str, Frame]) -> None:
+        self.stats.processing({camera: frame.received for camera, frame in batch.items()})
+        try:
+            self._process_frames(batch)
+        finally:
+            self.stats.finished(list(batch))
+
+    def _process_frames(self, batch: dict[str, Frame]) -> None:
         start = time.perf_counter()
         cameras, frames, images = [], [], []
         for camera, frame in batch.items():
@@ -350,6 +391,11 @@ class SegmentationNode(LifecycleNode):
             self._publish(camera, frame, image, result)
         timings['publish'] = time.perf_counter() - start
         self.stats.batch(len(images), timings)
+        logger = self.get_logger()
+        if logger.is_enabled_for(rclpy.logging.LoggingSeverity.DEBUG):
+            stages = ', '.join(f'{stage} {seconds * 1e3:.1f} ms'
+                               for stage, seconds in timings.items())
+            logger.debug(f'batch of {len(images)} ({", ".join(cameras)}): {stages}')
 
     def _publish(self, camera: str, frame: Frame, image: np.ndarray,
                  result: dict[str, np.ndarray]) -> None:
@@ -366,9 +412,8 @@ class SegmentationNode(LifecycleNode):
         if 'depth' in result:
             depth = valid_depth(result['depth'], self._predictor.info.depth_range)
             outputs.depth.publish(depth_message(depth, header, settings.depth_encoding))
-            info = self._infos.get(camera)
+            info = self._camera_info(camera, height, width, header)
             if info is not None:
-                info = scaled_camera_info(info, height, width, header)
                 outputs.info.publish(info)
                 if outputs.points.get_subscription_count():
                     self._publish_cloud(camera, outputs, depth, info, image, labels)
@@ -376,6 +421,27 @@ class SegmentationNode(LifecycleNode):
         stamp = Time.from_msg(header.stamp, clock_type=self.get_clock().clock_type)
         since_stamp = (self.get_clock().now() - stamp).nanoseconds / 1e9
         self.stats.published(camera, since_stamp, now - frame.received)
+
+    def _camera_info(self, camera: str, height: int, width: int,
+                     header: Any) -> CameraInfo | None:
+        """Return the camera info scaled to the output, or None (said once per problem)."""
+        info = self._infos.get(camera)
+        if info is None:
+            self._log_once((camera, 'no info'), f'camera {camera}: no camera_info received on '
+                           f'{camera}/camera_info yet: publishing no {camera}/depth/camera_info '
+                           f'and no {camera}/points until one arrives')
+            return None
+        try:
+            scaled = scaled_camera_info(info, height, width, header)
+        except ValueError as exc:
+            problem = f'not used: {exc}'
+            self.stats.camera_info(camera, problem, warn=True)
+            self._log_once((camera, 'info', info.height, info.width, height, width),
+                           f'camera {camera}: camera_info {problem}; publishing no '
+                           f'{camera}/depth/camera_info and no {camera}/points')
+            return None
+        self.stats.camera_info(camera, 'ok')
+        return scaled
 
     def _publish_cloud(self, camera: str, outputs: Outputs, depth: np.ndarray,
                        info: CameraInfo, image: np.ndarray, labels: np.ndarray | None) -> None:
@@ -391,8 +457,10 @@ class SegmentationNode(LifecycleNode):
         outputs.points.publish(cloud_message(points, info.header))
 
     def _bad_frame(self, camera: str, reason: str) -> None:
-        self.stats.bad(camera)
-        self._log_throttled((camera, 'bad'), f'camera {camera}: frame skipped: {reason}')
+        # Throttled per kind of reason, so a burst of different faults shows every one.
+        self.stats.bad(camera, reason)
+        self._log_throttled((camera, 'bad', reason_key(reason)),
+                            f'camera {camera}: frame skipped: {reason}')
 
     def _on_worker_error(self, exc: Exception) -> None:
         self._log_throttled('worker', f'inference failed: {type(exc).__name__}: {exc}')
@@ -408,26 +476,9 @@ class SegmentationNode(LifecycleNode):
         more = f' ({suppressed} more like it suppressed)' if suppressed else ''
         self.get_logger().error(text + more)
 
-
-def main(args: list[str] | None = None) -> int:
-    """Run the node until SIGINT or SIGTERM; return the process exit status."""
-    rclpy.init(args=args)
-    try:
-        try:
-            node = SegmentationNode()
-        except ValueError as exc:
-            rclpy.logging.get_logger(NODE_NAME).fatal(str(exc))
-            return 1
-        try:
-            rclpy.spin(node)
-        except (KeyboardInterrupt, ExternalShutdownException):
-            pass
-        finally:
-            node.destroy_node()
-        return 0
-    finally:
-        rclpy.try_shutdown()
-
-
-if __name__ == '__main__':
-    sys.exit(main())
+    def _log_once(self, key: Hashable, text: str) -> None:
+        with self._log_lock:
+            if key in self._log_state:
+                return
+            self._log_state[key] = (time.monotonic(), 0)
+        self.get_logger().warning(text)

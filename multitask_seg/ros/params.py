@@ -21,7 +21,6 @@ whose message starts with 'parameter <name>:'.
 """
 
 from dataclasses import dataclass
-from pathlib import Path
 import re
 from typing import Any
 
@@ -141,6 +140,8 @@ def parse_settings(values: dict[str, Any]) -> Settings:
     Check parameter values and return them as Settings.
 
     :param values: every name of ``PARAMETERS`` plus '<camera>.transport' per camera.
+        Whether the checkpoint file exists is configure's question (a managed node stays
+        up and unconfigured without it), not this function's.
 
     :raises: ValueError: 'parameter <name>: <problem>' for the first bad value.
     """
@@ -152,8 +153,6 @@ def parse_settings(values: dict[str, Any]) -> Settings:
             _fail('checkpoint', 'empty, and this installation bundles no model; set it to a '
                                 'model file (.pt or .onnx), e.g. --ros-args -p '
                                 'checkpoint:=/path/to/model.pt')
-    if not Path(checkpoint).is_file():
-        _fail('checkpoint', f'file {checkpoint} does not exist')
     cameras = values['cameras']
     if not isinstance(cameras, (list, tuple)) or not all(isinstance(c, str) for c in cameras):
         _fail('cameras', f'must be a list of camera names, got {cameras!r}')
