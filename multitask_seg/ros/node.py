@@ -45,7 +45,7 @@ from diagnostic_msgs.msg import DiagnosticArray
 import numpy as np
 from rcl_interfaces.msg import ParameterDescriptor, SetParametersResult
 import rclpy
-from rclpy.exceptions import InvalidParameterTypeException
+from rclpy.exceptions import InvalidParameterTypeException, InvalidParameterValueException
 from rclpy.executors import ExternalShutdownException
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from rclpy.parameter import Parameter
@@ -59,7 +59,7 @@ from .colorize import colorize, palette_lut
 from .convert import (color_message, depth_message, FrameError, labels_message,
                       rgb_from_compressed, rgb_from_image, scaled_camera_info, valid_depth)
 from .diagnostics import NodeStats
-from .params import PARAMETERS, parse_settings, Settings
+from .params import parameter_descriptor, PARAMETERS, parse_settings, Settings
 from .worker import BatchWorker, LatestFrames
 from ..inference import Predictor
 
@@ -146,13 +146,14 @@ class SegmentationNode(LifecycleNode):
     def _declare_parameters(self) -> Settings:
         values = {}
         for name, spec in PARAMETERS.items():
-            descriptor = ParameterDescriptor(description=spec.description,
-                                             read_only=spec.read_only,
-                                             dynamic_typing=spec.any_type)
             try:
-                values[name] = self.declare_parameter(name, spec.default, descriptor).value
+                values[name] = self.declare_parameter(name, spec.default,
+                                                      parameter_descriptor(spec)).value
             except InvalidParameterTypeException as exc:
                 raise ValueError(f'parameter {name}: wrong type: {exc}') from exc
+            except InvalidParameterValueException as exc:  # outside the declared range
+                raise ValueError(f'parameter {name}: must be {spec.bounds_text()}; '
+                                 f'{exc}') from exc
         if not isinstance(values['cameras'], list):
             return parse_settings(values)
         for camera in values['cameras']:
