@@ -154,8 +154,12 @@ class GatedPredictor(Predictor):
 
 
 @pytest.fixture
-def gated():
-    """Return a predictor factory and the predictors it built; open their gates at the end."""
+def gated(start):
+    """
+    Return a predictor factory and the predictors it built; open their gates at the end.
+
+    Depending on ``start`` makes the gates open before the node is torn down.
+    """
     predictors = []
 
     def factory(*args, **kwargs):
