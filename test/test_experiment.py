@@ -14,13 +14,24 @@
 
 """End to end on tiny generated data: teacher, labelling, students, joint model, table."""
 
+import hashlib
 import json
 
+from distill import experiment, train
 from distill.experiment import ExperimentConfig, main, run, RunSettings
+import numpy as np
+import pytest
 import yaml
 
 
-def test_label_train_evaluate_end_to_end(tmp_path):
+def finished_files(root) -> dict:
+    """Return {path: (mtime_ns, sha256)} of every checkpoint and image below ``root``."""
+    paths = [p for p in root.rglob('*') if p.suffix in ('.pt', '.png')]
+    return {p.relative_to(root): (p.stat().st_mtime_ns, hashlib.sha256(p.read_bytes()).digest())
+            for p in paths if p.name != 'default.pt'}  # default.pt is re-exported each run
+
+
+def test_label_train_evaluate_end_to_end(tmp_path, monkeypatch):
     tiny = RunSettings(epochs=1, epoch_size=4, batch_size=2)
     config = ExperimentConfig(
         output=str(tmp_path / 'exp'), height=32, width=48, source_frames=6,
@@ -44,8 +55,28 @@ def test_label_train_evaluate_end_to_end(tmp_path):
     assert (tmp_path / 'exp' / 'default.pt').is_file()
     assert default['label_agreement_fp16_vs_fp32'] > 0.9 and default['depth_max_abs_diff_m'] < 0.5
 
-    # A second run finds everything finished and only re-scores.
+    # A second run finds everything finished and only re-scores: it must not render or
+    # train, the labeller skips every frame, and no checkpoint or image file is rewritten.
+    before = finished_files(tmp_path / 'exp')
+    assert sum(p.suffix == '.pt' for p in before) == 2 * 2 + 2 * 2 + 2  # last + best per run
+
+    def refuse(*args, **kwargs):
+        pytest.fail('the resumed experiment redid a finished step')
+
+    for module, name in ((train, 'main'), (experiment, 'render_frame'),
+                         (experiment, 'render_sequence')):
+        monkeypatch.setattr(module, name, refuse)
     path = tmp_path / 'exp.yaml'
     path.write_text(yaml.safe_dump({**json.loads((tmp_path / 'exp' / 'results.json')
                                                  .read_text())['config']}))
     assert main(['--config', str(path)]) == 0
+    assert finished_files(tmp_path / 'exp') == before
+    for domain in ('indoor', 'outdoor'):
+        manifest = tmp_path / 'exp' / 'pseudo' / domain / 'manifest.json'
+        runs = json.loads(manifest.read_text())['runs']
+        assert len(runs) == 2 and runs[-1]['written'] == 0
+        assert runs[-1]['skipped_done'] == runs[0]['written']
+    rescored = json.loads((tmp_path / 'exp' / 'results.json').read_text())
+    # Same checkpoints, same test sets: the same scores (NaN for classes absent from both).
+    np.testing.assert_equal([r['scores'] for r in rescored['rows']],
+                            [r['scores'] for r in results['rows']])

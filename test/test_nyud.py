@@ -14,8 +14,6 @@
 """NYUDv2 readers on tiny files written in the real layouts (HDF5 .mat, MAT v5, PNG/JPG)."""
 
 import pickle
-import struct
-import zlib
 
 import h5py
 from multitask_seg.data.folder_format import DatasetFormatError, write_png
@@ -24,38 +22,9 @@ from multitask_seg.data.nyud import NYU40_CLASSES, NYU40_COLORS, NyudMat, NyudRa
 import numpy as np
 from PIL import Image
 import pytest
+from scipy.io import savemat
 
 H, W, N = 4, 5, 3
-
-
-def _element(kind: int, payload: bytes) -> bytes:
-    if len(payload) <= 4:
-        return struct.pack('<HH', kind, len(payload)) + payload.ljust(4, b'\0')
-    return struct.pack('<II', kind, len(payload)) + payload + b'\0' * (-len(payload) % 8)
-
-
-def _matrix(name: str, array: np.ndarray, compress: bool) -> bytes:
-    """Return a MAT v5 double (class 6) or char (class 4) variable as MATLAB writes it."""
-    is_char = array.dtype.kind == 'U'
-    values = (np.array([ord(c) for c in array.ravel()[0]], '<u2') if is_char
-              else np.asarray(array, '<f8').ravel(order='F'))
-    shape = (1, values.size) if is_char else array.shape
-    body = (_element(6, struct.pack('<II', 4 if is_char else 6, 0))
-            + _element(5, np.array(shape, '<i4').tobytes())
-            + _element(1, name.encode()) + _element(4 if is_char else 9, values.tobytes()))
-    element = struct.pack('<II', 14, len(body)) + body
-    if compress:
-        packed = zlib.compress(element)
-        return struct.pack('<II', 15, len(packed)) + packed
-    return element
-
-
-def write_mat5(path, variables: dict, compress: bool = True) -> None:
-    """Write a MATLAB v5 file (the format of splits.mat and classMapping40.mat)."""
-    header = b'MATLAB 5.0 MAT-file, written by the test'.ljust(116) + b'\0' * 8
-    header += struct.pack('<H', 0x0100) + b'IM'
-    with open(path, 'wb') as f:
-        f.write(header + b''.join(_matrix(k, v, compress) for k, v in variables.items()))
 
 
 @pytest.fixture()
@@ -75,24 +44,38 @@ def labelled(tmp_path):
     return path, images, depths, labels
 
 
-def test_load_numeric_reads_v5_plain_compressed_and_skips_chars(tmp_path):
+@pytest.mark.parametrize('compress', [False, True])
+def test_load_numeric_reads_v5_and_skips_non_numeric(tmp_path, compress):
     column = np.arange(1, 5, dtype=float).reshape(4, 1)
-    grid = np.arange(6, dtype=float).reshape(2, 3)
-    for compress in (False, True):
-        path = tmp_path / f'v5_{compress}.mat'
-        write_mat5(path, {'note': np.array(['hello']), 'col': column, 'grid': grid}, compress)
-        found = load_numeric(str(path), ['col', 'grid'])
-        np.testing.assert_array_equal(found['col'], column)
-        np.testing.assert_array_equal(found['grid'], grid)
-        with pytest.raises(DatasetFormatError, match='note'):
-            load_numeric(str(path), ['note'])
+    grid = np.arange(6, dtype=np.uint8).reshape(2, 3)
+    path = tmp_path / 'v5.mat'
+    cell = np.array([1.0, 'two'], dtype=object)
+    savemat(path, {'note': 'hello', 'cell': cell, 'col': column, 'grid': grid},
+            do_compression=compress)
+    found = load_numeric(str(path), ['col', 'grid'])
+    np.testing.assert_array_equal(found['col'], column)
+    np.testing.assert_array_equal(found['grid'], grid)
+    for name in ('note', 'cell', 'absent'):
+        with pytest.raises(DatasetFormatError, match=f"v5.mat: no numeric variable '{name}'"):
+            load_numeric(str(path), [name])
+
+
+def test_load_numeric_reads_v73_in_matlab_shape(tmp_path):
+    map_class = np.array([[3, 1, 40, 3, 22, 0]], float)
+    path = tmp_path / 'v73.mat'
+    with h5py.File(path, 'w') as f:
+        # MATLAB writes its column-major (1, 6) array; h5py sees it as (6, 1).
+        f['mapClass'] = map_class.T
+    np.testing.assert_array_equal(load_numeric(str(path), ['mapClass'])['mapClass'], map_class)
+    with pytest.raises(DatasetFormatError, match="v73.mat: no numeric variable 'testNdxs'"):
+        load_numeric(str(path), ['testNdxs'])
 
 
 def test_labelled_mat_transposes_and_maps_to_nyu40(tmp_path, labelled):
     path, images, depths, labels = labelled
     # Raw ids 1..6 -> NYU40 ids 3, 1, 40, 3, 22, 0 (0 = no class) -> 0-based 2, 0, 39, 2, 21, 255.
     mapping = tmp_path / 'classMapping40.mat'
-    write_mat5(mapping, {'mapClass': np.array([[3, 1, 40, 3, 22, 0]], float)})
+    savemat(mapping, {'mapClass': np.array([[3, 1, 40, 3, 22, 0]], float)})
     data = NyudMat(str(path), mapping=str(mapping))
     assert len(data) == N and data.names == ['0001', '0002', '0003']
     assert len(data.classes) == len(data.colors) == 40 and data.classes[21] == 'ceiling'
@@ -111,7 +94,7 @@ def test_labelled_mat_transposes_and_maps_to_nyu40(tmp_path, labelled):
 def test_labelled_mat_without_mapping_is_depth_only_and_splits_select(tmp_path, labelled):
     path, images, _, _ = labelled
     splits = tmp_path / 'splits.mat'
-    write_mat5(splits, {'trainNdxs': np.array([[1.0], [3.0]]), 'testNdxs': np.array([[2.0]])})
+    savemat(splits, {'trainNdxs': np.array([[1.0], [3.0]]), 'testNdxs': np.array([[2.0]])})
     train = NyudMat(str(path), splits=str(splits), split='train')
     assert train.names == ['0001', '0003'] and not train.has(0, 'segmentation')
     np.testing.assert_array_equal(train[1].image, images[2])
@@ -129,8 +112,14 @@ def test_labelled_mat_errors_name_the_file(tmp_path):
         NyudMat(str(bad))
     splits = tmp_path / 'splits.mat'
     splits.write_bytes(b'not a mat file')
-    with pytest.raises(DatasetFormatError, match='splits.mat'):
+    with pytest.raises(DatasetFormatError, match='splits.mat: cannot read MATLAB file'):
         load_numeric(str(splits), ['trainNdxs'])
+    savemat(splits, {'trainNdxs': np.arange(1.0, 100.0)[:, None]})
+    splits.write_bytes(splits.read_bytes()[:200])  # cut off inside the variable
+    with pytest.raises(DatasetFormatError, match='splits.mat: cannot read MATLAB file'):
+        load_numeric(str(splits), ['trainNdxs'])
+    with pytest.raises(DatasetFormatError, match='absent.mat: cannot read MATLAB file'):
+        load_numeric(str(tmp_path / 'absent.mat'), ['trainNdxs'])
 
 
 def test_raw_frames_pair_by_name_and_by_timestamp(tmp_path):

@@ -12,27 +12,26 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""Point clouds: hand-computed points for a known depth and K, and the message layout."""
+"""
+Point clouds: hand-computed points for a known depth and K, and the message read back.
 
-from multitask_seg.ros.cloud import cloud_message, cloud_points, pack_rgb
+Messages are decoded from their own field list (cloud_fields.read_cloud) and, where it is
+installed, by sensor_msgs_py.point_cloud2 - never with the encoder's layout.
+"""
+
+from cloud_fields import read_cloud
+from multitask_seg.ros.cloud import cloud_message, cloud_points
 import numpy as np
 import pytest
-from sensor_msgs.msg import PointCloud2, PointField
+from sensor_msgs.msg import PointField
 from std_msgs.msg import Header
 
 K = np.array([[100.0, 0.0, 2.0], [0.0, 50.0, 1.0], [0.0, 0.0, 1.0]])
-NUMPY_TYPES = {PointField.FLOAT32: 'f4', PointField.UINT16: 'u2', PointField.UINT32: 'u4'}
-
-
-def read_points(msg: PointCloud2) -> np.ndarray:
-    """Decode a cloud the way sensor_msgs_py.point_cloud2.read_points_numpy does."""
-    order = '>' if msg.is_bigendian else '<'
-    dtype = np.dtype({'names': [f.name for f in msg.fields],
-                      'formats': [order + NUMPY_TYPES[f.datatype] for f in msg.fields],
-                      'offsets': [f.offset for f in msg.fields],
-                      'itemsize': msg.point_step})
-    assert msg.row_step == msg.point_step * msg.width
-    return np.frombuffer(bytes(msg.data), dtype).reshape(msg.height, msg.width)
+DEPTH = np.array([[1.0, np.nan], [3.0, 4.0]], np.float32)
+RGB = np.array([[[1, 2, 3], [4, 5, 6]], [[7, 8, 9], [10, 11, 12]]], np.uint8)
+LABELS = np.array([[0, 1], [2, 3]], np.uint8)
+# rviz's rgb: the bits of a float32 are 0x00RRGGBB, written out pixel by pixel.
+PACKED = [[0x010203, 0x040506], [0x070809, 0x0A0B0C]]
 
 
 def hand_points(depth: np.ndarray) -> list[tuple[float, float, float]]:
@@ -75,17 +74,31 @@ def test_uncalibrated_camera_is_refused():
                      np.zeros((2, 2), np.uint8))
 
 
-def test_message_layout_reads_back():
-    depth = np.array([[1.0, np.nan], [3.0, 4.0]], np.float32)
-    rgb = np.array([[[1, 2, 3], [4, 5, 6]], [[7, 8, 9], [10, 11, 12]]], np.uint8)
-    labels = np.array([[0, 1], [2, 3]], np.uint8)
+def test_message_reads_back_from_its_own_field_list():
     header = Header(frame_id='camera_optical')
-    msg = cloud_message(cloud_points(depth, K, rgb, labels), header)
+    msg = cloud_message(cloud_points(DEPTH, K, RGB, LABELS), header)
     assert msg.header is header
-    assert (msg.height, msg.width, msg.point_step, msg.is_dense) == (2, 2, 20, False)
-    assert [f.name for f in msg.fields] == ['x', 'y', 'z', 'rgb', 'label']
-    back = read_points(msg)
-    assert back['z'][1].tolist() == [3.0, 4.0]
-    assert back['label'].ravel().tolist() == [0, 1, 2, 3]
-    np.testing.assert_array_equal(back['rgb'].view(np.uint32), pack_rgb(rgb).view(np.uint32))
-    assert back['rgb'].view(np.uint32)[1, 1] == (10 << 16) | (11 << 8) | 12
+    assert (msg.height, msg.width, msg.is_dense) == (2, 2, False)
+    # What rviz and sensor_msgs_py look for: float32 x, y, z and rgb, one each.
+    types = {f.name: (f.datatype, f.count) for f in msg.fields}
+    assert {n: types[n] for n in 'x y z rgb'.split()} == dict.fromkeys(
+        'x y z rgb'.split(), (PointField.FLOAT32, 1))
+    assert types['label'][1] == 1
+    back = read_cloud(msg)
+    xyz = np.stack([back['x'], back['y'], back['z']], -1).astype(np.float64)
+    # x = (u - 2) z / 100, y = (v - 1) z / 50 at column u, row v; no depth at (0, 1).
+    np.testing.assert_allclose(xyz, [[[-0.02, -0.02, 1.0], [np.nan] * 3],
+                                     [[-0.06, 0.0, 3.0], [-0.04, 0.0, 4.0]]], rtol=1e-6)
+    assert back['label'].tolist() == LABELS.tolist()
+    assert back['rgb'].astype('<f4').view('<u4').tolist() == PACKED
+
+
+def test_sensor_msgs_py_reads_the_same_points():
+    point_cloud2 = pytest.importorskip('sensor_msgs_py.point_cloud2')
+    msg = cloud_message(cloud_points(DEPTH, K, RGB, LABELS), Header(frame_id='camera'))
+    names = ['x', 'y', 'z', 'rgb', 'label']
+    theirs = point_cloud2.read_points(msg, field_names=names, skip_nans=False)
+    ours = read_cloud(msg).ravel()
+    assert len(theirs) == ours.size == 4
+    for name in names:
+        np.testing.assert_array_equal(np.asarray(theirs[name]), ours[name], err_msg=name)

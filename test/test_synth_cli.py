@@ -13,9 +13,9 @@
 # limitations under the License.
 """End-to-end runs of the multitask_seg_synth command on tiny images."""
 
-from multitask_seg.bench.synth_speed import measure
+from multitask_seg.bench import synth_speed
 from multitask_seg.data import FolderDataset
-from multitask_seg.synthetic import render_frame, split_seeds
+from multitask_seg.synthetic import render_frame, render_sequence, split_seeds
 from multitask_seg.synthetic.cli import main
 import numpy as np
 from PIL import Image
@@ -35,6 +35,14 @@ def test_cli_writes_a_readable_dataset(tmp_path):
     assert sample.image.shape == (48, 64, 3)
     seed = split_seeds('val')[0]
     assert data.names[:2] == [f'indoor_{seed:07d}_0000', f'indoor_{seed:07d}_0001']
+    # The files hold what the renderer draws for the same seed: frame 1 of the first walk.
+    frame = list(render_sequence('indoor', seed, 2, height=48, width=64))[1]
+    written = data[1]
+    np.testing.assert_array_equal(written.image, frame.rgb)
+    np.testing.assert_array_equal(written.targets['segmentation'], frame.labels)
+    expected = np.where(np.isfinite(frame.sensor_depth) & (frame.sensor_depth <= 65.535),
+                        frame.sensor_depth, 0.0)
+    np.testing.assert_allclose(written.targets['depth'], expected, atol=5e-4)
 
 
 def test_cli_partial_annotations_and_exact_depth(tmp_path):
@@ -56,6 +64,34 @@ def test_contact_sheet(tmp_path):
         assert img.size == (4 * 64, 6 * 48 + 5 * 2)
 
 
-def test_benchmark_measures_positive_rates():
-    wall, cpu = measure('indoor', 2, height=24, width=32)
-    assert wall > 0 and cpu > 0
+class FakeClocks:
+    """Wall and CPU clocks that advance only when a frame is rendered (0.5 s and 0.25 s)."""
+
+    def __init__(self):
+        self.wall, self.cpu, self.frames = 0.0, 0.0, 0
+
+    def tick(self, frame):
+        self.wall, self.cpu, self.frames = self.wall + 0.5, self.cpu + 0.25, self.frames + 1
+        return frame
+
+
+def test_benchmark_rates_are_frames_over_the_clocks(monkeypatch):
+    clocks = FakeClocks()
+    seeds = []
+
+    def independent(domain, seed, **size):
+        seeds.append(seed)
+        return clocks.tick(render_frame(domain, seed, **size))
+
+    def sequence(domain, seed, count, **size):
+        return (clocks.tick(f) for f in render_sequence(domain, seed, count, **size))
+
+    monkeypatch.setattr(synth_speed, 'render_frame', independent)
+    monkeypatch.setattr(synth_speed, 'render_sequence', sequence)
+    fake = (lambda: clocks.wall, lambda: clocks.cpu)
+    # 3 timed frames after one untimed warm-up: 3 / 1.5 s wall, 3 / 0.75 s CPU.
+    assert synth_speed.measure('indoor', 3, height=24, width=32, clocks=fake) == (2.0, 4.0)
+    assert seeds == [0, 1, 2, 3] and clocks.frames == 4
+    assert synth_speed.measure('outdoor', 4, sequence=True, height=24, width=32,
+                               clocks=fake) == (2.0, 4.0)
+    assert clocks.frames == 4 + 1 + 4

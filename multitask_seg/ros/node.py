@@ -46,7 +46,7 @@ import numpy as np
 from rcl_interfaces.msg import ParameterDescriptor, SetParametersResult
 import rclpy
 from rclpy.event_handler import QoSSubscriptionMatchedInfo, SubscriptionEventCallbacks
-from rclpy.exceptions import InvalidParameterTypeException
+from rclpy.exceptions import InvalidParameterTypeException, InvalidParameterValueException
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from rclpy.parameter import Parameter
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
@@ -59,7 +59,7 @@ from .colorize import colorize, palette_lut
 from .convert import (color_message, depth_message, FrameError, labels_message,
                       rgb_from_compressed, rgb_from_image, scaled_camera_info)
 from .diagnostics import NodeStats, reason_key
-from .params import PARAMETERS, parse_settings, Settings
+from .params import parameter_descriptor, PARAMETERS, parse_settings, Settings
 from .worker import BatchWorker, LatestFrames
 from ..inference import Predictor
 from ..inference.depth_validity import valid_depth
@@ -151,13 +151,14 @@ class SegmentationNode(LifecycleNode):
     def _declare_parameters(self) -> Settings:
         values = {}
         for name, spec in PARAMETERS.items():
-            descriptor = ParameterDescriptor(description=spec.description,
-                                             read_only=spec.read_only,
-                                             dynamic_typing=spec.any_type)
             try:
-                values[name] = self.declare_parameter(name, spec.default, descriptor).value
+                values[name] = self.declare_parameter(name, spec.default,
+                                                      parameter_descriptor(spec)).value
             except InvalidParameterTypeException as exc:
                 raise ValueError(f'parameter {name}: wrong type: {exc}') from exc
+            except InvalidParameterValueException as exc:  # outside the declared range
+                raise ValueError(f'parameter {name}: must be {spec.bounds_text()}; '
+                                 f'{exc}') from exc
         if not isinstance(values['cameras'], list):
             return parse_settings(values)
         for camera in values['cameras']:

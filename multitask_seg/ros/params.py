@@ -13,16 +13,21 @@
 # limitations under the License.
 
 """
-The node's parameters: names, defaults, descriptions, and validation. No rclpy here.
+The node's parameters: names, defaults, descriptions, ranges and validation. No rclpy here.
 
 ``PARAMETERS`` is the single list the node declares and config/params.yaml documents;
-``parse_settings`` turns the values into a checked ``Settings`` or raises ValueError
-whose message starts with 'parameter <name>:'.
+``parameter_descriptor`` turns a row into the ParameterDescriptor the node declares it
+with, whose integer or floating-point range rclpy enforces (``ros2 param describe`` shows it);
+``parse_settings`` checks what a range cannot say and turns the values into ``Settings``
+or raises ValueError whose message starts with 'parameter <name>:'.
 """
 
 from dataclasses import dataclass
+import math
 import re
 from typing import Any
+
+from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
 
 from ..bundled import default_checkpoint
 from ..image_codecs import DEPTH_ENCODINGS
@@ -34,11 +39,17 @@ CLOUD_COLORS = ('image', 'class')
 # Past this many pixels an image is rejected before inference (the predictor's own limit).
 DEFAULT_MAX_PIXELS = 4096 * 4096
 CAMERA_NAME = re.compile(r'^[A-Za-z][A-Za-z0-9_]*(/[A-Za-z][A-Za-z0-9_]*)*$')
+# rclpy's ranges need both ends: the upper end of an integer range without a real limit.
+INT64_MAX = 2**63 - 1
 
 
 @dataclass(frozen=True)
 class Spec:
-    """A declared parameter: default (which also fixes its type) and description."""
+    """
+    A declared parameter: default (which also fixes its type) and description.
+
+    :ivar bounds: inclusive (low, high) of an integer or float parameter, or None.
+    """
 
     default: Any
     description: str
@@ -46,6 +57,12 @@ class Spec:
     # rclpy gives an empty list override no element type, so '[]' would fail with a type
     # error instead of the clear 'empty' message; such parameters are checked here instead.
     any_type: bool = False
+    bounds: tuple[float, float] | None = None
+
+    def bounds_text(self) -> str:
+        """Say the range in words, e.g. 'at least 1' or 'in [0.0, 1.0]'."""
+        low, high = self.bounds
+        return f'at least {low}' if high in (INT64_MAX, math.inf) else f'in [{low}, {high}]'
 
 
 PARAMETERS = {
@@ -61,23 +78,30 @@ PARAMETERS = {
     'input_size': Spec('checkpoint', "network input size: 'checkpoint' (the size the model "
                                      "was trained at), 'native' (each image's own) or "
                                      "'<height>x<width>'"),
-    'num_threads': Spec(0, 'CPU inference threads; 0 keeps the library default'),
-    'max_pixels': Spec(DEFAULT_MAX_PIXELS, 'larger input images are rejected as bad frames'),
+    'num_threads': Spec(0, 'CPU inference threads; 0 keeps the library default',
+                        bounds=(0, INT64_MAX)),
+    'max_pixels': Spec(DEFAULT_MAX_PIXELS, 'larger input images are rejected as bad frames',
+                       bounds=(1, INT64_MAX)),
     'input_qos': Spec('sensor_data', f'input QoS, one of {QOS_NAMES}; sensor_data = best '
                                      f'effort, which also matches reliable publishers'),
-    'input_depth': Spec(1, 'input queue depth; 1 keeps only the latest frame'),
+    'input_depth': Spec(1, 'input queue depth; 1 keeps only the latest frame',
+                        bounds=(1, INT64_MAX)),
     'output_qos': Spec('reliable', f'output QoS, one of {QOS_NAMES}'),
-    'output_depth': Spec(5, 'output queue depth'),
+    'output_depth': Spec(5, 'output queue depth', bounds=(1, INT64_MAX)),
     'depth_encoding': Spec('32FC1', "'32FC1' (metres, NaN invalid) or '16UC1' (millimetres, "
                                     '0 invalid)'),
     'overlay_alpha': Spec(1.0, 'weight of the class colour in segmentation/color; below 1 '
-                               'blends it over the camera image', read_only=False),
-    'cloud_decimation': Spec(1, 'points: keep every n-th row and column', read_only=False),
+                               'blends it over the camera image', read_only=False,
+                          bounds=(0.0, 1.0)),
+    'cloud_decimation': Spec(1, 'points: keep every n-th row and column', read_only=False,
+                             bounds=(1, INT64_MAX)),
     'cloud_color': Spec('image', "points rgb field: 'image' (camera colour) or 'class'",
                         read_only=False),
     'deadline_ms': Spec(100.0, 'diagnostics WARN when the median receive-to-publish '
-                               'latency exceeds it', read_only=False),
-    'diagnostics_period': Spec(1.0, 'seconds between /diagnostics reports'),
+                               'latency exceeds it', read_only=False,
+                        bounds=(0.0, math.inf)),
+    'diagnostics_period': Spec(1.0, 'seconds between /diagnostics reports',
+                               bounds=(0.0, math.inf)),
     'managed': Spec(False, 'true: wait for lifecycle transitions (configure loads the '
                            'model, activate subscribes); false: configure and activate at '
                            'start-up'),
@@ -119,10 +143,18 @@ def _one_of(values: dict[str, Any], name: str, choices: tuple[str, ...]) -> str:
     return values[name]
 
 
-def _at_least(values: dict[str, Any], name: str, low: float) -> Any:
-    if values[name] < low:
-        _fail(name, f'must be at least {low}, got {values[name]}')
-    return values[name]
+def parameter_descriptor(spec: Spec) -> ParameterDescriptor:
+    """Return the descriptor to declare ``spec`` with; its range (if any) fits the type."""
+    result = ParameterDescriptor(description=spec.description, read_only=spec.read_only,
+                                 dynamic_typing=spec.any_type)
+    if spec.bounds is not None:
+        low, high = spec.bounds
+        if isinstance(spec.default, int):
+            result.integer_range = [IntegerRange(from_value=low, to_value=high, step=0)]
+        else:
+            result.floating_point_range = [
+                FloatingPointRange(from_value=low, to_value=high, step=0.0)]
+    return result
 
 
 def parse_input_size(text: str) -> str | tuple[int, int]:
@@ -138,6 +170,8 @@ def parse_input_size(text: str) -> str | tuple[int, int]:
 def parse_settings(values: dict[str, Any]) -> Settings:
     """
     Check parameter values and return them as Settings.
+
+    Values come from rclpy, which has already held them to the ranges of ``PARAMETERS``.
 
     :param values: every name of ``PARAMETERS`` plus '<camera>.transport' per camera.
         Whether the checkpoint file exists is configure's question (a managed node stays
@@ -166,9 +200,7 @@ def parse_settings(values: dict[str, Any]) -> Settings:
             _fail('cameras', f'{camera!r} is not a valid name (letters, digits, _ and /)')
     transports = {camera: _one_of(values, f'{camera}.transport', TRANSPORTS)
                   for camera in cameras}
-    alpha = values['overlay_alpha']
-    if not 0.0 <= alpha <= 1.0:
-        _fail('overlay_alpha', f'must be in [0, 1], got {alpha}')
+    # rclpy's ranges include their ends; these two must stay above 0.
     for name in ('deadline_ms', 'diagnostics_period'):
         if values[name] <= 0:
             _fail(name, f'must be positive, got {values[name]}')
@@ -176,15 +208,15 @@ def parse_settings(values: dict[str, Any]) -> Settings:
         checkpoint=checkpoint, cameras=cameras, transports=transports,
         device=values['device'], precision=_one_of(values, 'precision', PRECISIONS),
         input_size=parse_input_size(values['input_size']),
-        num_threads=_at_least(values, 'num_threads', 0),
-        max_pixels=_at_least(values, 'max_pixels', 1),
+        num_threads=values['num_threads'],
+        max_pixels=values['max_pixels'],
         input_qos=_one_of(values, 'input_qos', QOS_NAMES),
-        input_depth=_at_least(values, 'input_depth', 1),
+        input_depth=values['input_depth'],
         output_qos=_one_of(values, 'output_qos', QOS_NAMES),
-        output_depth=_at_least(values, 'output_depth', 1),
+        output_depth=values['output_depth'],
         depth_encoding=_one_of(values, 'depth_encoding', DEPTH_ENCODINGS),
-        overlay_alpha=alpha,
-        cloud_decimation=_at_least(values, 'cloud_decimation', 1),
+        overlay_alpha=values['overlay_alpha'],
+        cloud_decimation=values['cloud_decimation'],
         cloud_color=_one_of(values, 'cloud_color', CLOUD_COLORS),
         deadline_ms=values['deadline_ms'], diagnostics_period=values['diagnostics_period'],
         managed=values['managed'])
