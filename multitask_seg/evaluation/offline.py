@@ -20,31 +20,50 @@ every pixel has a value); the node instead publishes the range ends as invalid, 
 live and recorded modes leave out (see ``depth.coverage`` in the results).
 """
 
+import time
+
 from tqdm import tqdm
 
+from .robot_metrics import RobotMetrics
 from .scoring import Scorer
 from ..data.bag_reader import BagDataset, BagFrame
 from ..data.folder_format import DatasetFormatError
 from ..inference import Predictor
 
 
-def predict_batch(predictor: Predictor, batch: list[BagFrame], scorer: Scorer) -> None:
-    """Predict a batch of frames and score each; a rejected batch fails all its frames."""
+def predict_batch(predictor: Predictor, batch: list[BagFrame], scorer: Scorer,
+                  robot: RobotMetrics | None = None, latency: float | None = None) -> None:
+    """
+    Predict a batch of frames and score each; a rejected batch fails all its frames.
+
+    ``robot`` also gets each frame, with the segmentation confidence, and as its latency
+    ``latency`` if given, else the batch's time in the inference core (a frame's output
+    is ready when its batch is).
+    """
+    start = time.perf_counter()
     try:
-        predictions = predictor.predict([frame.sample.image for frame in batch])
+        predictions = predictor.predict([frame.sample.image for frame in batch],
+                                        confidence=robot is not None)
     except ValueError as exc:
         for frame in batch:
             scorer.fail(frame.index, str(exc))
+            if robot is not None:
+                robot.add(frame.index, frame.sample.targets, None)
         return
+    seconds = time.perf_counter() - start if latency is None else latency
     for frame, prediction in zip(batch, predictions):
         scorer.add(frame.index, frame.sample.image, frame.sample.targets, prediction)
+        if robot is not None:
+            robot.add(frame.index, frame.sample.targets, prediction, seconds)
 
 
-def evaluate(predictor: Predictor, truth: BagDataset, scorer: Scorer, batch_size: int) -> None:
+def evaluate(predictor: Predictor, truth: BagDataset, scorer: Scorer, batch_size: int,
+             robot: RobotMetrics | None = None, latency: float | None = None) -> None:
     """
     Score every frame of ``truth``; the scorer records an early stop or Ctrl-C.
 
-    Frames already read when the bag turns out unreadable are still scored.
+    Frames already read when the bag turns out unreadable are still scored. ``robot``
+    and ``latency``: see ``predict_batch``.
     """
     batch: list[BagFrame] = []
     with tqdm(total=len(truth), unit='frame', desc='offline') as bar:
@@ -52,7 +71,7 @@ def evaluate(predictor: Predictor, truth: BagDataset, scorer: Scorer, batch_size
             for frame in truth.frames():
                 batch.append(frame)
                 if len(batch) == batch_size:
-                    predict_batch(predictor, batch, scorer)
+                    predict_batch(predictor, batch, scorer, robot, latency)
                     bar.update(len(batch))
                     batch = []
         except DatasetFormatError as exc:
@@ -61,5 +80,5 @@ def evaluate(predictor: Predictor, truth: BagDataset, scorer: Scorer, batch_size
             scorer.interrupted = True
             return
         if batch:
-            predict_batch(predictor, batch, scorer)
+            predict_batch(predictor, batch, scorer, robot, latency)
             bar.update(len(batch))
