@@ -129,7 +129,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     count = write_sequences(bag, offsets, args.frames, args.height, args.width)
     print(f'{count} frames of {", ".join(offsets)} test scenes in {bag}', flush=True)
     status = cli.main(['live', str(bag), '--checkpoint', str(checkpoint), '--out',
-                       str(args.out), '--rate', str(args.rate), '--settle', '3'])
+                       str(args.out), '--rate', str(args.rate), '--settle', '3',
+                       '--confidence'])
     print(f'demo finished in {time.monotonic() - started:.0f} s')
     return status
 

@@ -39,6 +39,8 @@ import torch
 
 DEPTH = 2.5
 LABEL = 3
+# Softmax of the constant logits (1 for class 3, 0 for the other four) at the argmax.
+CONFIDENCE = np.e / (np.e + 4)
 SUCCESS = TransitionCallbackReturn.SUCCESS
 K = [40.0, 0.0, 31.5, 0.0, 30.0, 23.5, 0.0, 0.0, 1.0]
 
@@ -115,6 +117,18 @@ def test_one_frame_gives_labels_and_depth_with_its_header(start):
     assert node.stats.counts('cam').published == 1
 
 
+def test_confidence_only_while_subscribed(start):
+    node, probe = start(outputs=('segmentation/labels', 'segmentation/confidence'))
+    sent = frame(node)
+    probe.image_pubs['cam'].publish(sent)
+    (_, confidence), = probe.wait_for('cam/segmentation/confidence', 1, 10)
+    assert confidence.header == sent.header and confidence.encoding == '32FC1'
+    values = np.frombuffer(confidence.data, np.float32)
+    # The constant model's softmax, by hand, at every pixel.
+    assert values.shape == (48 * 64,)
+    np.testing.assert_allclose(values, CONFIDENCE, rtol=1e-5)
+
+
 def test_depth_in_millimetres(start):
     node, probe = start(depth_encoding='16UC1')
     probe.image_pubs['cam'].publish(frame(node))
@@ -132,10 +146,10 @@ class RecordingPredictor(Predictor):
         super().__init__(*args, **kwargs)
         self.sizes = []
 
-    def predict(self, images, timings=None):
+    def predict(self, images, timings=None, confidence=False):
         self.sizes.append(len(images))
         time.sleep(self.delay)
-        return super().predict(images, timings)
+        return super().predict(images, timings, confidence)
 
 
 def test_two_cameras_share_one_batch(start):
@@ -340,9 +354,9 @@ def test_corrupt_checkpoint_fails_clearly(context, tmp_path):
 class SlowPredictor(Predictor):
     """A Predictor 50 ms slower than it is, to make the node fall behind a 100 Hz camera."""
 
-    def predict(self, images, timings=None):
+    def predict(self, images, timings=None, confidence=False):
         time.sleep(0.05)
-        return super().predict(images, timings)
+        return super().predict(images, timings, confidence)
 
 
 def flood(start, frames: int, height: int, width: int) -> None:

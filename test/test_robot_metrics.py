@@ -102,7 +102,7 @@ def test_single_frame_says_why_nothing_sequential_is_computed():
     assert 'no consecutive ground truth' in result['streaming']['reason']
     assert not result['stability']['available']
     assert not result['calibration']['available']
-    assert 'segmentation_confidence' in result['calibration']['reason']
+    assert '--confidence' in result['calibration']['reason']
     assert result['small_objects']['available']
 
 

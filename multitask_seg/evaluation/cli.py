@@ -104,6 +104,9 @@ def build_parser() -> argparse.ArgumentParser:
                            'count as dropped')
     live.add_argument('--startup-timeout', type=float, default=120.0,
                       help='seconds for the node to come up and answer a first frame')
+    live.add_argument('--confidence', action='store_true',
+                      help="record the node's segmentation confidence for calibration (the "
+                           'node then computes a softmax per frame, in its latency)')
     recorded = modes.add_parser('recorded', parents=[common],
                                 help="score a bag of the node's outputs recorded elsewhere")
     recorded.add_argument('--predictions', required=True,
@@ -219,7 +222,7 @@ def run_live(args: argparse.Namespace) -> report.Evaluation:
     options = live.LiveOptions(camera=camera, rate=args.rate, attach=args.attach,
                                node_name=args.node_name, settle=args.settle,
                                startup_timeout=args.startup_timeout,
-                               params_file=args.params_file)
+                               params_file=args.params_file, confidence=args.confidence)
     args.out.mkdir(parents=True, exist_ok=True)
     # A node of our own runs in a DDS domain of this run's own; an attached one is found
     # with the caller's settings.

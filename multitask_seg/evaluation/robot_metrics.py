@@ -159,6 +159,8 @@ class RobotMetrics:
         result = self.calibration.result()
         if not result['pixels']:
             return {'available': False, 'reason': 'no segmentation confidence with ground '
-                                                  'truth (the outputs hold no '
-                                                  f'{CONFIDENCE!r})'}
+                                                  'truth (offline mode computes it; live mode '
+                                                  'records it with --confidence; a recorded '
+                                                  "bag needs the node's "
+                                                  '<camera>/segmentation/confidence topic)'}
         return {'available': True, 'bins': len(result['count']), **result}
