@@ -22,7 +22,9 @@ Command line multitask_seg_eval: accuracy (and, live, speed) of a model on a ROS
 The bag holds camera images (sensor_msgs/Image or CompressedImage) and, optionally,
 ground truth on Image topics (labels mono8/mono16, depth 32FC1 metres or 16UC1
 millimetres) with the header stamps of their images. Without --checkpoint the bundled
-model is used. The report (results.json, summary.md, pictures) goes to --out.
+model is used. The report (results.json, summary.md, pictures) goes to --out: accuracy,
+and (see robot_metrics) streaming accuracy, temporal stability, accuracy by object size
+and calibration.
 Exit status: 0 complete; 1 results written but incomplete (see results.json 'counts');
 2 nothing evaluated (bad bag, model or options: the message names the file or topic);
 130 interrupted.

@@ -69,6 +69,7 @@ def stability(result: dict, path: Path) -> str:
         values = [100 * result[key][n] for n in names]
         axis.barh(range(len(names)), values, color='tab:blue')
         axis.set_yticks(range(len(names)), names, fontsize=7)
+        axis.invert_yaxis()
         if result[overall] is not None:
             axis.axvline(100 * result[overall], color='black', linestyle='--',
                          label=f'all {100 * result[overall]:.2f} %')
