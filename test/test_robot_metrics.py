@@ -21,6 +21,8 @@ from multitask_seg.evaluation.small_objects import bin_names, SmallObjects
 from multitask_seg.evaluation.stability import Stability
 from multitask_seg.evaluation.streaming import current_frames, frame_period
 from multitask_seg.evaluation.temperature import fit_temperature
+from multitask_seg.evaluation.warp import warp_previous
+from multitask_seg.synthetic.render import render_sequence, split_seeds
 import numpy as np
 import pytest
 
@@ -211,3 +213,44 @@ def test_temperature_scaling_recovers_a_known_temperature():
     assert fit_temperature(logits, labels) == pytest.approx(2.5, rel=0.05)
     with pytest.raises(ValueError, match='no labelled pixel'):
         fit_temperature(logits[:3], np.full(3, 255))
+
+
+def test_warp_follows_a_sideways_camera():
+    # Plane 5 m ahead; the camera moves 0.5 m right: with fx = 10 px a point at column u
+    # now was at column u + 1 before.
+    K = np.array([[10.0, 0, 3.5], [0, 10.0, 1.5], [0, 0, 1]])
+    depth = np.full((4, 8), 5.0)
+    labels = np.tile(np.arange(8), (4, 1))
+    pose0, pose1 = np.eye(4), np.eye(4)
+    pose1[0, 3] = 0.5
+    truth, pred = warp_previous(({'segmentation': labels, 'depth': depth},
+                                 {'segmentation': labels, 'depth': depth + 1.0}),
+                                depth, K, pose0, pose1)
+    assert truth['segmentation'][:, :7].tolist() == labels[:, 1:].tolist()
+    assert (truth['segmentation'][:, 7] == 255).all()
+    np.testing.assert_allclose(truth['depth'][:, :7], 5.0)
+    np.testing.assert_allclose(pred['depth'][:, :7], 6.0)
+    # A prediction that moves with the scene does not flicker once warped; unwarped, the
+    # unchanged-truth rule would leave nothing to compare.
+    stability = Stability(8)
+    seen = np.minimum(labels + 1, 7)  # the scene as the moved camera sees it
+    current = ({'segmentation': seen, 'depth': depth},
+               {'segmentation': seen, 'depth': depth + 1.0})
+    stability.update((truth, pred), current)
+    result = stability.result([str(c) for c in range(8)])
+    assert result['label_pixels'] == 28 and result['label_flip_rate'] == 0.0
+    assert result['depth_change'] == pytest.approx(0.0, abs=1e-6)
+
+
+def test_warp_matches_the_next_synthetic_frame():
+    # A car down a street: 94 % of the labels stay put unwarped, 99 % once warped.
+    frames = list(render_sequence('outdoor', split_seeds('test')[0], 2, height=60, width=80))
+    previous, current = frames
+    truth, _ = warp_previous(({'segmentation': previous.labels, 'depth': previous.depth},
+                              {'segmentation': previous.labels}),
+                             current.depth, current.K, previous.pose, current.pose)
+    traced = truth['segmentation'] != 255
+    assert traced.mean() > 0.8
+    warped = (truth['segmentation'] == current.labels)[traced].mean()
+    unwarped = (previous.labels == current.labels)[traced].mean()
+    assert warped > 0.98 and unwarped < 0.96
