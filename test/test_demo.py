@@ -42,7 +42,7 @@ def test_demo_evaluates_both_domains_of_a_joint_model(tmp_path, running_nodes):
         assert (out / name).is_file(), name
     # Two frames per domain: one consecutive pair each, and the first frame of each
     # scored one period late against the second.
-    assert results['stability']['pairs'] == 2
+    assert results['stability']['pairs'] == results['stability']['warped_pairs'] == 2
     assert results['streaming']['curve'][1]['frames'] == 2
     assert results['streaming']['streaming'] is not None
     assert 0 <= results['calibration']['ece'] <= 1 and results['small_objects']['available']

@@ -32,6 +32,7 @@ Exit status: 0 complete; 1 results written but incomplete (see results.json 'cou
 
 import argparse
 import contextlib
+import json
 from pathlib import Path
 import signal
 import sys
@@ -78,6 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument('--depth-cap', type=float,
                         help='score depth only where ground truth <= this many metres')
     common.add_argument('--samples', type=int, default=4, help='frames in samples.png')
+    common.add_argument('--poses', type=Path,
+                        help='JSON {header stamp ns: {"K": 3x3, "pose": 4x4 camera-to-world}} '
+                             '(the demo writes one): stability then warps frames by motion')
     parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split('\n')[1])
     modes = parser.add_subparsers(dest='mode', required=True)
     offline = modes.add_parser('offline', parents=[common],
@@ -139,7 +143,21 @@ def new_robot_metrics(args: argparse.Namespace, info: object, truth: BagDataset,
                       **kwargs: object) -> RobotMetrics:
     """Return the streaming, stability, small-object and calibration metrics of a run."""
     return RobotMetrics(info, truth.stamps, label_offset=args.label_offset,
-                        depth_cap=args.depth_cap, **kwargs)
+                        depth_cap=args.depth_cap, poses=read_poses(args.poses), **kwargs)
+
+
+def read_poses(path: Path | None) -> dict[int, tuple[np.ndarray, np.ndarray]] | None:
+    """Read --poses: header stamp -> (K (3, 3), camera-to-world (4, 4)); None without."""
+    if path is None:
+        return None
+    try:
+        data = json.loads(path.read_text())
+        return {int(stamp): (np.asarray(v['K'], np.float64).reshape(3, 3),
+                             np.asarray(v['pose'], np.float64).reshape(4, 4))
+                for stamp, v in data.items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise EvaluationError(f'--poses {path}: expected JSON {{stamp: {{"K": 3x3, "pose": '
+                              f'4x4}}}}: {exc}') from exc
 
 
 def with_confidence(bag: str, topics: dict[str, str], camera: str) -> dict[str, str]:

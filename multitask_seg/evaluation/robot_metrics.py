@@ -27,6 +27,7 @@ from .calibration import Calibration
 from .small_objects import SmallObjects
 from .stability import Stability
 from .streaming import current_frames, CURVE_STEPS, frame_period, GAP, StreamingAccuracy
+from .warp import warp_previous
 from ..checkpoint import ModelInfo
 from ..metrics import IGNORE
 
@@ -51,12 +52,16 @@ class RobotMetrics:
         frame was sent and when its prediction came back (NaN: never); the streaming
         figures then use these real moments. Without it, ``add``'s ``latency`` does.
     :param latency_source: how the measured latency was obtained, for the report.
+    :param poses: header stamp -> (K (3, 3), camera-to-world pose (4, 4)); where two
+        consecutive frames have both and true depth, stability warps the previous frame
+        into the current view (see ``warp``) instead of comparing pixels in place.
     """
 
     def __init__(self, info: ModelInfo, stamps_ns: list[int], *, label_offset: int = 0,
                  depth_cap: float | None = None,
                  published: tuple[np.ndarray, np.ndarray] | None = None,
-                 latency_source: str = '') -> None:
+                 latency_source: str = '',
+                 poses: dict[int, tuple[np.ndarray, np.ndarray]] | None = None) -> None:
         self.classes = list(info.classes)
         self.label_offset = label_offset
         stamps = np.asarray(stamps_ns, np.int64)
@@ -84,6 +89,9 @@ class RobotMetrics:
         self.small_objects = SmallObjects(len(self.classes))
         self.calibration = Calibration()
         self._previous: tuple[int, dict, dict | None] | None = None
+        self.stamps = [int(s) for s in stamps_ns]
+        self.poses = poses or {}
+        self.warped_pairs = 0
 
     def add(self, index: int, truth: dict[str, np.ndarray],
             prediction: dict[str, np.ndarray] | None, latency: float | None = None) -> None:
@@ -108,8 +116,17 @@ class RobotMetrics:
             previous = self._previous
             if (previous is not None and previous[0] == index - 1 and previous[2] is not None
                     and self.times[index] - self.times[index - 1] <= GAP * self.period):
-                self.stability.update((previous[1], previous[2]), (truth, prediction))
+                self.stability.update(self._in_view(index, previous[1], previous[2], truth),
+                                      (truth, prediction))
         self._previous = (index, truth, prediction)
+
+    def _in_view(self, index: int, truth0: dict, pred0: dict, truth: dict) -> tuple[dict, dict]:
+        """Return the previous frame warped into frame ``index``'s view where poses allow."""
+        before, now = (self.poses.get(self.stamps[i]) for i in (index - 1, index))
+        if before is None or now is None or 'depth' not in truth or 'depth' not in truth0:
+            return truth0, pred0
+        self.warped_pairs += 1
+        return warp_previous((truth0, pred0), truth['depth'], now[0], before[1], now[1])
 
     def _add_frame(self, truth: dict, prediction: dict) -> None:
         labels, seg = truth.get('segmentation'), prediction.get('segmentation')
@@ -146,7 +163,11 @@ class RobotMetrics:
                                                   f'{GAP} frame periods apart) with ground '
                                                   'truth and predictions'}
         method = 'pixels whose ground truth is unchanged (no camera poses)'
-        return {'available': True, 'method': method, **result}
+        if self.warped_pairs:
+            method = (f'pixels whose ground truth is unchanged, {self.warped_pairs} of the '
+                      'pairs warped into the current view with camera poses and true depth')
+        return {'available': True, 'method': method, 'warped_pairs': self.warped_pairs,
+                **result}
 
     def _small_objects(self) -> dict:
         result = self.small_objects.result(self.classes)
