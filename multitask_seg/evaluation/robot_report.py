@@ -56,6 +56,9 @@ def _streaming(entry: dict) -> list[str]:
     lines = ['Each prediction scored against the ground truth of the frame current when it '
              f'is published. Latency: {entry["latency_source"]}.', '',
              *_table(['figure', 'classic', head], rows), '',
+             'Each latency scores the predictions that have a current frame then: a '
+             "sequence's last frames have none past their end, so larger latencies score "
+             'fewer frames (the frames column).', '',
              *_table(['latency', 'frames', 'mIoU', 'RMSE'],
                      [[f'{p["latency_s"] * 1e3:.0f} ms', str(p['frames']), _pct(p['miou']),
                        _num(p['rmse'], ' m')] for p in entry['curve']])]
