@@ -65,6 +65,8 @@ class ModelInfo:
         predictions outside it are reported invalid.
     :ivar provenance: free-form record of how the weights were made (training config, data,
         teacher checkpoint and hash, git commit, time).
+    :ivar temperature: segmentation logits are divided by it before the softmax of the
+        confidence (temperature scaling, fitted on validation data); labels do not change.
     """
 
     classes: list[str] = field(default_factory=list)
@@ -75,6 +77,7 @@ class ModelInfo:
     depth_units: str = 'm'
     depth_range: list[float] = field(default_factory=lambda: [0.0, 80.0])
     provenance: dict[str, Any] = field(default_factory=dict)
+    temperature: float = 1.0
 
     def check(self, config: ModelConfig) -> None:
         """Raise ValueError when the info contradicts the architecture."""
@@ -87,6 +90,8 @@ class ModelInfo:
         if self.input_size is not None and (len(self.input_size) != 2
                                             or min(self.input_size) < 1):
             raise ValueError(f'input_size must be [height, width], got {self.input_size}')
+        if not 0 < self.temperature < float('inf'):
+            raise ValueError(f'temperature must be positive and finite, got {self.temperature}')
 
 
 def default_info(config: ModelConfig, **kwargs: Any) -> ModelInfo:

@@ -18,7 +18,8 @@ The demo: the node on a held-out synthetic sequence, evaluated live.
     python -m multitask_seg.demo [--checkpoint model.pt] [--out demo_output]
 
 Renders short sequences from the test split's scene seeds (never trained on) into a bag
-in ``--out``: every synthetic domain whose classes the model has (a joint model's head
+in ``--out`` (their camera poses in poses.json, for the stability metric to follow the
+camera's motion): every synthetic domain whose classes the model has (a joint model's head
 is the union of indoor and outdoor classes, indoor first), at the model's input size.
 Then ``multitask_seg_eval live`` starts the node with the launch file's parameters,
 replays the bag in real time and writes its report to ``--out``; the summary table is
@@ -31,6 +32,7 @@ would on a robot (the node publishes the argmax over all classes).
 """
 
 import argparse
+import json
 from pathlib import Path
 import shutil
 import sys
@@ -65,10 +67,12 @@ def domain_offsets(classes: Sequence[str]) -> dict[str, int]:
 
 
 def write_sequences(path: Path, offsets: dict[str, int], frames: int, height: int,
-                    width: int) -> int:
+                    width: int, poses: dict[str, dict] | None = None) -> int:
     """
     Render ``frames`` test-split frames, shared among the domains, into a bag at ``path``.
 
+    :param poses: if given, receives each frame's intrinsics and camera-to-world pose by
+        header stamp, as the evaluator's --poses reads them.
     :return: the number of frames written.
     """
     per_domain = max(1, frames // len(offsets))
@@ -84,6 +88,9 @@ def write_sequences(path: Path, offsets: dict[str, int], frames: int, height: in
                 # The exact depth: sensor depth has holes (indoors) or is sparse (outdoors).
                 writer.write(stamp + frame.stamp_ns, frame.rgb, K=frame.K, labels=labels,
                              depth=frame.depth)
+                if poses is not None:
+                    poses[str(stamp + frame.stamp_ns)] = {'K': frame.K.tolist(),
+                                                          'pose': frame.pose.tolist()}
                 written += 1
                 bar.update()
             stamp += per_domain * FRAME_PERIOD_NS + DOMAIN_GAP_NS
@@ -126,10 +133,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     bag = args.out / 'sequence'
     if bag.exists():
         shutil.rmtree(bag)
-    count = write_sequences(bag, offsets, args.frames, args.height, args.width)
+    poses: dict[str, dict] = {}
+    count = write_sequences(bag, offsets, args.frames, args.height, args.width, poses)
+    (args.out / 'poses.json').write_text(json.dumps(poses))
     print(f'{count} frames of {", ".join(offsets)} test scenes in {bag}', flush=True)
     status = cli.main(['live', str(bag), '--checkpoint', str(checkpoint), '--out',
-                       str(args.out), '--rate', str(args.rate), '--settle', '3'])
+                       str(args.out), '--rate', str(args.rate), '--settle', '3',
+                       '--confidence', '--poses', str(args.out / 'poses.json')])
     print(f'demo finished in {time.monotonic() - started:.0f} s')
     return status
 

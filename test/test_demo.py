@@ -37,8 +37,15 @@ def test_demo_evaluates_both_domains_of_a_joint_model(tmp_path, running_nodes):
     assert status == 0
     results = json.loads((out / 'results.json').read_text())
     assert results['complete'] and results['live']['sent'] == 4
-    for name in ('summary.md', 'samples.png', 'latency.png'):
+    for name in ('summary.md', 'samples.png', 'latency.png', 'streaming.png', 'stability.png',
+                 'small_objects.png', 'reliability.png'):
         assert (out / name).is_file(), name
+    # Two frames per domain: one consecutive pair each, and the first frame of each
+    # scored one period late against the second.
+    assert results['stability']['pairs'] == results['stability']['warped_pairs'] == 2
+    assert results['streaming']['curve'][1]['frames'] == 2
+    assert results['streaming']['streaming'] is not None
+    assert 0 <= results['calibration']['ece'] <= 1 and results['small_objects']['available']
     # Outdoor ground truth (frames 2 and 3) is in the joint model's ids: 12 and up.
     topics = BagTopics()
     truth = BagDataset(str(out / 'sequence'), topics.image, topics.segmentation)

@@ -73,7 +73,7 @@ def run(*argv) -> tuple[int, dict | None]:
 
 def test_offline_gives_the_inference_cores_metrics(bag, tiny_checkpoint, tmp_path):
     status, results = run('offline', bag, '--checkpoint', tiny_checkpoint, '--out', tmp_path,
-                          '--batch-size', 3)
+                          '--batch-size', 3, '--latency', 0.15)
     assert status == 0 and results['complete']
     assert results['counts'] == {'frames': FRAMES, 'scored': FRAMES, 'missing': 0,
                                  'failed': 0, 'unseen': 0}
@@ -86,7 +86,17 @@ def test_offline_gives_the_inference_cores_metrics(bag, tiny_checkpoint, tmp_pat
     assert results['segmentation']['miou'] == pytest.approx(seg.compute()['miou'])
     assert results['depth']['rmse'] == pytest.approx(depth.compute()['rmse'])
     assert results['depth']['coverage'] == 1.0
-    for name in ('summary.md', 'samples.png', 'confusion.png', 'depth_error.png'):
+    # 0.15 s after frame t, frame t + 1 is current (frames 0.1 s apart; the last has none).
+    late = SegmentationMetric(5)
+    for k in range(FRAMES - 1):
+        late.update(predictions[k]['segmentation'], frames[k + 1]['labels'])
+    streaming = results['streaming']
+    assert streaming['latency_s'] == 0.15 and streaming['streaming']['frames'] == FRAMES - 1
+    assert streaming['streaming']['miou'] == pytest.approx(late.compute()['miou'])
+    assert streaming['classic']['miou'] == pytest.approx(seg.compute()['miou'])
+    assert results['calibration']['available'] and results['stability']['pairs'] == FRAMES - 1
+    for name in ('summary.md', 'samples.png', 'confusion.png', 'depth_error.png',
+                 'streaming.png', 'stability.png', 'small_objects.png', 'reliability.png'):
         assert (tmp_path / name).stat().st_size > 0, name
 
 
@@ -99,6 +109,16 @@ def test_recorded_scores_outputs_by_stamp(bag, tiny_checkpoint, tmp_path):
     assert results['counts']['scored'] == FRAMES - 1 and results['counts']['missing'] == 1
     assert results['segmentation']['miou'] == 1.0
     assert results['depth']['rmse'] == 0.0 and results['depth']['delta1'] == 1.0
+    # One period late, output k meets the truth of frame k + 1, the last frame's too.
+    frames, late = make_frames(), SegmentationMetric(5)
+    for k in range(FRAMES - 1):
+        late.update(frames[k]['labels'], frames[k + 1]['labels'])
+    assert results['streaming']['curve'][1]['miou'] == pytest.approx(late.compute()['miou'])
+    assert results['streaming']['streaming'] is None
+    # Exact outputs never flip where the truth stays.
+    assert results['stability']['label_flip_rate'] == 0.0
+    assert not results['calibration']['available']
+    assert 'Not computed' in (tmp_path / 'report' / 'summary.md').read_text()
 
 
 def test_recorded_ros1_outputs_and_images_decoded_only_for_pictures(

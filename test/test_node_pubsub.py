@@ -42,6 +42,8 @@ import torch
 
 DEPTH = 2.5
 LABEL = 3
+# Softmax of the constant logits (1 for class 3, 0 for the other four) at the argmax.
+CONFIDENCE = np.e / (np.e + 4)
 SUCCESS = TransitionCallbackReturn.SUCCESS
 K = [40.0, 0.0, 31.5, 0.0, 30.0, 23.5, 0.0, 0.0, 1.0]
 
@@ -118,6 +120,18 @@ def test_one_frame_gives_labels_and_depth_with_its_header(start):
     assert node.stats.counts('cam').published == 1
 
 
+def test_confidence_only_while_subscribed(start):
+    node, probe = start(outputs=('segmentation/labels', 'segmentation/confidence'))
+    sent = frame(node)
+    probe.image_pubs['cam'].publish(sent)
+    (_, confidence), = probe.wait_for('cam/segmentation/confidence', 1, 10)
+    assert confidence.header == sent.header and confidence.encoding == '32FC1'
+    values = np.frombuffer(confidence.data, np.float32)
+    # The constant model's softmax, by hand, at every pixel.
+    assert values.shape == (48 * 64,)
+    np.testing.assert_allclose(values, CONFIDENCE, rtol=1e-5)
+
+
 def test_depth_in_millimetres(start):
     node, probe = start(depth_encoding='16UC1')
     probe.image_pubs['cam'].publish(frame(node))
@@ -147,11 +161,11 @@ class GatedPredictor(Predictor):
     def wait_entered(self) -> None:
         assert self.entered.acquire(timeout=10), 'no batch reached the model'
 
-    def predict(self, images, timings=None):
+    def predict(self, images, timings=None, confidence=False):
         self.sizes.append(len(images))
         self.entered.release()
         assert self._go.acquire(timeout=30), 'the test never let this batch through'
-        return super().predict(images, timings)
+        return super().predict(images, timings, confidence)
 
 
 @pytest.fixture

@@ -22,7 +22,9 @@ Command line multitask_seg_eval: accuracy (and, live, speed) of a model on a ROS
 The bag holds camera images (sensor_msgs/Image or CompressedImage) and, optionally,
 ground truth on Image topics (labels mono8/mono16, depth 32FC1 metres or 16UC1
 millimetres) with the header stamps of their images. Without --checkpoint the bundled
-model is used. The report (results.json, summary.md, pictures) goes to --out.
+model is used. The report (results.json, summary.md, pictures) goes to --out: accuracy,
+and (see robot_metrics) streaming accuracy, temporal stability, accuracy by object size
+and calibration.
 Exit status: 0 complete; 1 results written but incomplete (see results.json 'counts');
 2 nothing evaluated (bad bag, model or options: the message names the file or topic);
 130 interrupted.
@@ -30,16 +32,20 @@ Exit status: 0 complete; 1 results written but incomplete (see results.json 'cou
 
 import argparse
 import contextlib
+import json
 from pathlib import Path
 import signal
 import sys
 from typing import Sequence
 
+import numpy as np
+
 from . import report
 from .model_and_truth import (checkpoint_path, EvaluationError, model_description, open_truth,
                               TruthOptions)
-from .predictions import PredictionBag
+from .predictions import bag_topics, PredictionBag
 from .recorded import camera_of, check_overlap, output_topics, score
+from .robot_metrics import CONFIDENCE, RobotMetrics
 from .scoring import Scorer
 from ..checkpoint import CheckpointError
 from ..data.bag_reader import BagDataset
@@ -73,6 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument('--depth-cap', type=float,
                         help='score depth only where ground truth <= this many metres')
     common.add_argument('--samples', type=int, default=4, help='frames in samples.png')
+    common.add_argument('--poses', type=Path,
+                        help='JSON {header stamp ns: {"K": 3x3, "pose": 4x4 camera-to-world}} '
+                             '(the demo writes one): stability then warps frames by motion')
     parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split('\n')[1])
     modes = parser.add_subparsers(dest='mode', required=True)
     offline = modes.add_parser('offline', parents=[common],
@@ -82,6 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
     offline.add_argument('--input-size', default='checkpoint',
                          help="'checkpoint', 'native' or '<height>x<width>'")
     offline.add_argument('--threads', type=int, help='CPU threads (default: all)')
+    offline.add_argument('--latency', type=float,
+                         help='seconds from a frame to its output, for streaming accuracy '
+                              "(default: each batch's time in the inference core)")
     live = modes.add_parser('live', parents=[common],
                             help='replay the bag to the node over DDS; latency, drops, fps')
     live.add_argument('--rate', type=float, default=1.0,
@@ -98,6 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
                            'count as dropped')
     live.add_argument('--startup-timeout', type=float, default=120.0,
                       help='seconds for the node to come up and answer a first frame')
+    live.add_argument('--confidence', action='store_true',
+                      help="record the node's segmentation confidence for calibration (the "
+                           'node then computes a softmax per frame, in its latency)')
     recorded = modes.add_parser('recorded', parents=[common],
                                 help="score a bag of the node's outputs recorded elsewhere")
     recorded.add_argument('--predictions', required=True,
@@ -124,6 +139,35 @@ def new_scorer(args: argparse.Namespace, info: object, frames: int) -> Scorer:
                   label_offset=args.label_offset)
 
 
+def new_robot_metrics(args: argparse.Namespace, info: object, truth: BagDataset,
+                      **kwargs: object) -> RobotMetrics:
+    """Return the streaming, stability, small-object and calibration metrics of a run."""
+    return RobotMetrics(info, truth.stamps, label_offset=args.label_offset,
+                        depth_cap=args.depth_cap, poses=read_poses(args.poses), **kwargs)
+
+
+def read_poses(path: Path | None) -> dict[int, tuple[np.ndarray, np.ndarray]] | None:
+    """Read --poses: header stamp -> (K (3, 3), camera-to-world (4, 4)); None without."""
+    if path is None:
+        return None
+    try:
+        data = json.loads(path.read_text())
+        return {int(stamp): (np.asarray(v['K'], np.float64).reshape(3, 3),
+                             np.asarray(v['pose'], np.float64).reshape(4, 4))
+                for stamp, v in data.items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise EvaluationError(f'--poses {path}: expected JSON {{stamp: {{"K": 3x3, "pose": '
+                              f'4x4}}}}: {exc}') from exc
+
+
+def with_confidence(bag: str, topics: dict[str, str], camera: str) -> dict[str, str]:
+    """Add the node's confidence topic to ``topics`` when the outputs bag has it."""
+    topic = f'/{camera.strip("/")}/segmentation/confidence'
+    if 'segmentation' in topics and topic in bag_topics(bag):
+        return {**topics, CONFIDENCE: topic}
+    return topics
+
+
 def inputs(args: argparse.Namespace, checkpoint: Path | None) -> dict:
     """Return the options as they go into results.json."""
     values = {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}
@@ -145,11 +189,14 @@ def run_offline(args: argparse.Namespace) -> report.Evaluation:
                           num_threads=args.threads)
     truth = open_truth(truth_options(args), predictor.info.classes)
     scorer = new_scorer(args, predictor.info, len(truth))
+    source = ('--latency' if args.latency is not None else
+              f"the inference core's time per batch of {args.batch_size} on {args.device}")
+    robot = new_robot_metrics(args, predictor.info, truth, latency_source=source)
     try:
-        evaluate(predictor, truth, scorer, args.batch_size)
+        evaluate(predictor, truth, scorer, args.batch_size, robot, args.latency)
     finally:
         truth.close()
-    return report.Evaluation('offline', inputs(args, checkpoint), scorer)
+    return report.Evaluation('offline', inputs(args, checkpoint), scorer, robot=robot)
 
 
 def run_recorded(args: argparse.Namespace) -> report.Evaluation:
@@ -162,15 +209,19 @@ def run_recorded(args: argparse.Namespace) -> report.Evaluation:
     defaults = output_topics(args.camera or camera_of(args.image_topic), list(tasks))
     topics = {task: defaults.get(task, '') if given is None else given
               for task, (has_truth, given) in wanted.items() if has_truth}
-    predictions = PredictionBag(args.predictions, {t: v for t, v in topics.items() if v})
+    topics = with_confidence(args.predictions, {t: v for t, v in topics.items() if v},
+                             args.camera or camera_of(args.image_topic))
+    predictions = PredictionBag(args.predictions, topics, optional=(CONFIDENCE,))
     try:
         check_overlap(truth, args.image_topic, predictions)
         scorer = new_scorer(args, info, len(truth))
-        score(truth, predictions, scorer)
+        robot = new_robot_metrics(args, info, truth,
+                                  latency_source='none: a recorded bag holds no publish times')
+        score(truth, predictions, scorer, robot=robot)
     finally:
         predictions.close()
         truth.close()
-    return report.Evaluation('recorded', inputs(args, checkpoint), scorer)
+    return report.Evaluation('recorded', inputs(args, checkpoint), scorer, robot=robot)
 
 
 def run_live(args: argparse.Namespace) -> report.Evaluation:
@@ -191,7 +242,7 @@ def run_live(args: argparse.Namespace) -> report.Evaluation:
     options = live.LiveOptions(camera=camera, rate=args.rate, attach=args.attach,
                                node_name=args.node_name, settle=args.settle,
                                startup_timeout=args.startup_timeout,
-                               params_file=args.params_file)
+                               params_file=args.params_file, confidence=args.confidence)
     args.out.mkdir(parents=True, exist_ok=True)
     # A node of our own runs in a DDS domain of this run's own; an attached one is found
     # with the caller's settings.
@@ -205,9 +256,17 @@ def run_live(args: argparse.Namespace) -> report.Evaluation:
         truth.close()
         raise EvaluationError(replay.error or 'interrupted before the node answered')
     scorer = new_scorer(args, replay.info, len(truth))
-    predictions = PredictionBag(args.out / 'predictions', output_topics(camera, replay.tasks))
+    bag = args.out / 'predictions'
+    predictions = PredictionBag(bag, with_confidence(bag, output_topics(camera, replay.tasks),
+                                                     camera), optional=(CONFIDENCE,))
+    # Bag time is the replay's clock: a frame's truth is current from the moment it was
+    # sent; its prediction arrives its latency later.
+    sent = np.array([replay.sent.get(s, np.nan) for s in truth.stamps])
+    back = sent + np.array([replay.answered.get(s, np.nan) for s in truth.stamps])
+    robot = new_robot_metrics(args, replay.info, truth, published=(sent, back),
+                              latency_source='live: frame published -> outputs received')
     try:
-        score(truth, predictions, scorer, only=set(replay.sent))
+        score(truth, predictions, scorer, only=set(replay.sent), robot=robot)
     finally:
         predictions.close()
         truth.close()
@@ -219,7 +278,8 @@ def run_live(args: argparse.Namespace) -> report.Evaluation:
                'fps': len(replay.answered) / replay.seconds if replay.answered else 0.0,
                'rate': args.rate, 'tasks': replay.tasks}
     return report.Evaluation('live', inputs(args, checkpoint), scorer,
-                             latencies=list(replay.answered.values()), live=figures)
+                             latencies=list(replay.answered.values()), live=figures,
+                             robot=robot)
 
 
 MODES = {'offline': run_offline, 'live': run_live, 'recorded': run_recorded}

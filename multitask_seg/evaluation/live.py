@@ -78,6 +78,8 @@ class LiveOptions:
         not answered count as dropped.
     :ivar startup_timeout: seconds for the node to load its model and answer a frame.
     :ivar params_file: the node's parameter file (default: the package's params.yaml).
+    :ivar confidence: also record <camera>/segmentation/confidence (the node then computes
+        the softmax of every frame, which its latency includes).
     """
 
     camera: str
@@ -87,6 +89,7 @@ class LiveOptions:
     settle: float = 5.0
     startup_timeout: float = 120.0
     params_file: Path | None = None
+    confidence: bool = False
 
 
 @dataclass
@@ -202,8 +205,13 @@ class Recorder(Node):
             self.class_info = json.loads(msg.data)
             self._cond.notify_all()
 
-    def record(self, tasks: list[str]) -> None:
-        """Subscribe to the outputs of ``tasks`` and add their topics to the bag."""
+    def record(self, tasks: list[str], confidence: bool = False) -> None:
+        """
+        Subscribe to the outputs of ``tasks`` and add their topics to the bag.
+
+        With ``confidence`` the segmentation confidence is recorded too, but a frame is
+        answered without it.
+        """
         depth = QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE)
         self._tasks = list(tasks)
         for task, topic in output_topics(self.camera, tasks).items():
@@ -211,6 +219,18 @@ class Recorder(Node):
                 topic, 'sensor_msgs/msg/Image', typestore=self._store)
             self.outputs.append(self.create_subscription(
                 Image, topic, lambda raw, t=task: self._on_output(t, raw), depth, raw=True))
+        if confidence and 'segmentation' in tasks:
+            topic = f'/{self.camera.strip("/")}/segmentation/confidence'
+            connection = self._writer.add_connection(topic, 'sensor_msgs/msg/Image',
+                                                     typestore=self._store)
+            self.create_subscription(Image, topic,
+                                     lambda raw: self._on_confidence(connection, raw), depth,
+                                     raw=True)
+
+    def _on_confidence(self, connection: object, raw: bytes) -> None:
+        with self._cond:
+            if cdr_stamp(raw) in self.sent:
+                self._writer.write(connection, time.time_ns(), raw)
 
     def _on_output(self, task: str, raw: bytes) -> None:
         now = time.monotonic()
@@ -260,7 +280,7 @@ def start(recorder: Recorder, first: BagFrame, warm_up_stamp: int, options: Live
     tasks = [t for t in ('segmentation', 'depth') if t in data.get('tasks', {})]
     info = ModelInfo(classes=list(data.get('classes', [])), colors=list(data.get('colors', [])),
                      depth_range=list(data.get('depth_range', [0.0, 80.0])))
-    recorder.record(tasks)
+    recorder.record(tasks, options.confidence)
     # The warm-up frame, stamped unlike any frame of the bag, also pays for the node's
     # first (slow) forward pass.
     recorder.warm_up_stamp = warm_up_stamp

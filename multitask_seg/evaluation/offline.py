@@ -20,8 +20,11 @@ every pixel has a value); the node instead publishes the range ends as invalid, 
 live and recorded modes leave out (see ``depth.coverage`` in the results).
 """
 
+import time
+
 from tqdm import tqdm
 
+from .robot_metrics import RobotMetrics
 from .scoring import Scorer
 from ..data.bag_reader import BagDataset
 from ..data.folder_dataset import Sample
@@ -29,24 +32,39 @@ from ..data.folder_format import DatasetFormatError
 from ..inference import Predictor
 
 
-def predict_batch(predictor: Predictor, batch: list[tuple[int, Sample]],
-                  scorer: Scorer) -> None:
-    """Predict (frame index, sample) pairs and score each; a rejected batch fails them all."""
+def predict_batch(predictor: Predictor, batch: list[tuple[int, Sample]], scorer: Scorer,
+                  robot: RobotMetrics | None = None, latency: float | None = None) -> None:
+    """
+    Predict (frame index, sample) pairs and score each; a rejected batch fails them all.
+
+    ``robot`` also gets each frame, with the segmentation confidence, and as its latency
+    ``latency`` if given, else the batch's time in the inference core (a frame's output
+    is ready when its batch is).
+    """
+    start = time.perf_counter()
     try:
-        predictions = predictor.predict([sample.image for _, sample in batch])
+        predictions = predictor.predict([sample.image for _, sample in batch],
+                                        confidence=robot is not None)
     except ValueError as exc:
-        for index, _ in batch:
+        for index, sample in batch:
             scorer.fail(index, str(exc))
+            if robot is not None:
+                robot.add(index, sample.targets, None)
         return
+    seconds = time.perf_counter() - start if latency is None else latency
     for (index, sample), prediction in zip(batch, predictions):
         scorer.add(index, sample.image, sample.targets, prediction)
+        if robot is not None:
+            robot.add(index, sample.targets, prediction, seconds)
 
 
-def evaluate(predictor: Predictor, truth: BagDataset, scorer: Scorer, batch_size: int) -> None:
+def evaluate(predictor: Predictor, truth: BagDataset, scorer: Scorer, batch_size: int,
+             robot: RobotMetrics | None = None, latency: float | None = None) -> None:
     """
     Score every frame of ``truth``; the scorer records an early stop or Ctrl-C.
 
-    Frames already read when the bag turns out unreadable are still scored.
+    Frames already read when the bag turns out unreadable are still scored. ``robot``
+    and ``latency``: see ``predict_batch``.
     """
     batch: list[tuple[int, Sample]] = []
     with tqdm(total=len(truth), unit='frame', desc='offline') as bar:
@@ -55,7 +73,7 @@ def evaluate(predictor: Predictor, truth: BagDataset, scorer: Scorer, batch_size
                 # Decoded as read, so a bad frame stops the run after the frames before it.
                 batch.append((frame.index, frame.sample))
                 if len(batch) == batch_size:
-                    predict_batch(predictor, batch, scorer)
+                    predict_batch(predictor, batch, scorer, robot, latency)
                     bar.update(len(batch))
                     batch = []
         except DatasetFormatError as exc:
@@ -64,5 +82,5 @@ def evaluate(predictor: Predictor, truth: BagDataset, scorer: Scorer, batch_size
             scorer.interrupted = True
             return
         if batch:
-            predict_batch(predictor, batch, scorer)
+            predict_batch(predictor, batch, scorer, robot, latency)
             bar.update(len(batch))

@@ -42,13 +42,24 @@ def restamp(cdr: bytes, stamp_ns: int) -> bytes:
     return bytes(out)
 
 
+def bag_topics(path: str | Path) -> set[str]:
+    """Return the topic names of a bag (DatasetFormatError if it cannot be read)."""
+    reader = AnyReader([Path(path)], default_typestore=get_typestore(ROS2_STORE))
+    with reading(str(path), 'bag'):
+        reader.open()
+    try:
+        return set(reader.topics)
+    finally:
+        reader.close()
+
+
 def decode(role: str, msg: object) -> np.ndarray:
     """
     Decode one output Image.
 
-    :param role: 'segmentation' or 'depth'.
+    :param role: 'segmentation', 'depth' or 'segmentation_confidence' (32FC1).
     :return: (H, W) class ids (uint8 or uint16), or (H, W) float32 metres, 0 where
-        the node gives no depth.
+        the node gives no depth, or (H, W) float32 probabilities.
     """
     if role == 'segmentation':
         return labels_from_image(msg)
@@ -62,11 +73,14 @@ class PredictionBag:
     :param path: rosbag2 folder, .mcap or .db3 file, or ROS 1 .bag file.
     :param topics: output topic per task, e.g. {'segmentation': '/camera/segmentation/labels',
         'depth': '/camera/depth/image'}.
-    :ivar stamps: header stamps (ns) that have a message on every topic.
+    :param optional: roles of ``topics`` read when there, but not needed for ``stamps``.
+    :ivar stamps: header stamps (ns) that have a message on every topic not optional.
     """
 
-    def __init__(self, path: str | Path, topics: dict[str, str]) -> None:
+    def __init__(self, path: str | Path, topics: dict[str, str],
+                 optional: tuple[str, ...] = ()) -> None:
         self.path, self.topics = str(path), dict(topics)
+        self.optional = set(optional)
         self._reader = AnyReader([Path(path)], default_typestore=get_typestore(ROS2_STORE))
         with reading(self.path, 'bag'):
             self._reader.open()
@@ -91,7 +105,7 @@ class PredictionBag:
         for connection, log_time, raw in self._reader.messages(self._connections()):
             stamp = raw_stamp(raw, self._reader.is2)
             self._log[self._roles[connection.topic]].setdefault(stamp, log_time)
-        stamps = [set(log) for log in self._log.values()]
+        stamps = [set(log) for role, log in self._log.items() if role not in self.optional]
         self.stamps = set.intersection(*stamps) if stamps else set()
 
     def _connections(self, role: str | None = None) -> list:
@@ -107,6 +121,8 @@ class PredictionBag:
         """
         out = {}
         for role, topic in self.topics.items():
+            if role in self.optional and stamp not in self._log[role]:
+                continue
             log_time = self._log[role][stamp]
             with reading(self.path, f'{topic!r} at stamp {stamp}'):
                 for connection, _, raw in self._reader.messages(

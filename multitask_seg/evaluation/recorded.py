@@ -21,6 +21,7 @@ Live mode records the node's outputs into such a bag and scores it here too.
 from tqdm import tqdm
 
 from .predictions import PredictionBag
+from .robot_metrics import RobotMetrics
 from .scoring import Scorer
 from ..data.bag_reader import BagDataset, BagFrame
 from ..data.folder_format import DatasetFormatError
@@ -42,7 +43,7 @@ def camera_of(image_topic: str) -> str:
 
 
 def score(truth: BagDataset, predictions: PredictionBag, scorer: Scorer,
-          only: set[int] | None = None) -> None:
+          only: set[int] | None = None, robot: RobotMetrics | None = None) -> None:
     """
     Score every ground-truth frame against the outputs with its header stamp.
 
@@ -52,12 +53,13 @@ def score(truth: BagDataset, predictions: PredictionBag, scorer: Scorer,
     Frames without an output on every prediction topic count as missing. A frame whose
     output cannot be decoded counts as failed; an unreadable ground-truth bag stops the
     run (the scorer records why), Ctrl-C too (the scorer records that it was interrupted).
+    ``robot`` gets every frame scored, and the truth of those without outputs.
     """
     try:
         with tqdm(total=len(truth), unit='frame', desc='scoring') as bar:
             for frame in truth.frames():
                 if only is None or frame.stamp_ns in only:
-                    score_frame(frame, predictions, scorer)
+                    score_frame(frame, predictions, scorer, robot)
                 bar.update()
     except DatasetFormatError as exc:
         scorer.stop(str(exc))
@@ -65,18 +67,22 @@ def score(truth: BagDataset, predictions: PredictionBag, scorer: Scorer,
         scorer.interrupted = True
 
 
-def score_frame(frame: BagFrame, predictions: PredictionBag, scorer: Scorer) -> None:
+def score_frame(frame: BagFrame, predictions: PredictionBag, scorer: Scorer,
+                robot: RobotMetrics | None = None) -> None:
     """Score one ground-truth frame: missing without outputs, failed if they are unreadable."""
+    prediction = None
     if frame.stamp_ns not in predictions.stamps:
         scorer.miss()
-        return
-    try:
-        prediction = predictions.get(frame.stamp_ns)
-    except DatasetFormatError as exc:
-        scorer.fail(frame.index, str(exc))
-        return
-    # The image is decoded only if the picture grid keeps this frame.
-    scorer.add(frame.index, lambda: frame.image, frame.targets, prediction)
+    else:
+        try:
+            prediction = predictions.get(frame.stamp_ns)
+        except DatasetFormatError as exc:
+            scorer.fail(frame.index, str(exc))
+        else:
+            # The image is decoded only if the picture grid keeps this frame.
+            scorer.add(frame.index, lambda: frame.image, frame.targets, prediction)
+    if robot is not None:
+        robot.add(frame.index, frame.targets, prediction)
 
 
 def check_overlap(truth: BagDataset, image_topic: str, predictions: PredictionBag) -> None:

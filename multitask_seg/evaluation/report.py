@@ -27,7 +27,8 @@ import math
 import os
 from pathlib import Path
 
-from . import plots
+from . import plots, robot_report
+from .robot_metrics import RobotMetrics
 from .scoring import latency_summary, Scorer
 
 
@@ -41,6 +42,7 @@ class Evaluation:
     :ivar scorer: the metrics and counts.
     :ivar latencies: end-to-end latency of each answered frame in seconds (live mode).
     :ivar live: live-mode figures: sent, answered, dropped, fps.
+    :ivar robot: streaming accuracy, stability, small objects and calibration.
     """
 
     mode: str
@@ -48,6 +50,7 @@ class Evaluation:
     scorer: Scorer
     latencies: list[float] = field(default_factory=list)
     live: dict | None = None
+    robot: RobotMetrics | None = None
 
 
 def results(evaluation: Evaluation) -> dict:
@@ -55,6 +58,8 @@ def results(evaluation: Evaluation) -> dict:
     out = {'mode': evaluation.mode, **evaluation.scorer.result(), 'inputs': evaluation.inputs}
     if evaluation.live is not None:
         out['live'] = {**evaluation.live, 'latency': latency_summary(evaluation.latencies)}
+    if evaluation.robot is not None:
+        out.update(evaluation.robot.result())
     return out
 
 
@@ -125,6 +130,7 @@ def summary(data: dict, names: list[str]) -> str:
         lines += ['', '## IoU per class', '',
                   *table([(name, _number(v, 100, 1, ' %')) for name, v in seg['iou'].items()
                           if v is not None], ('class', 'IoU'))]
+    lines += robot_report.sections(data)
     if data['errors']:
         lines += ['', '## Errors', '', *[f'- {e}' for e in data['errors']]]
     if names:
@@ -147,7 +153,7 @@ def write(evaluation: Evaluation, out: Path) -> dict:
     """Write pictures, summary.md and results.json into ``out``; return the results."""
     out.mkdir(parents=True, exist_ok=True)
     data = _finite(results(evaluation))
-    names = pictures(evaluation, out)
+    names = pictures(evaluation, out) + robot_report.pictures(data, out)
     data['pictures'] = names
     (out / 'summary.md').write_text(summary(data, names))
     tmp = out / '.results.json.tmp'

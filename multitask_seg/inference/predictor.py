@@ -128,7 +128,8 @@ class Predictor:
         :param timings: if given, receives seconds spent in 'preprocess', 'infer' and
             'postprocess' (summed over forward passes).
         :param confidence: also return 'segmentation_confidence', the (H, W) float32
-            softmax probability of each pixel's predicted class.
+            softmax probability of each pixel's predicted class (of the logits divided by
+            the checkpoint's temperature).
         :return: One dict per image, at that image's resolution: 'segmentation' (H, W) uint8
             class ids (uint16 past 255 classes), 'depth' (H, W) float32 metres clipped to
             the checkpoint's depth_range, 'normals' (H, W, 3) float32 unit vectors.
@@ -172,6 +173,9 @@ class Predictor:
     def _finish(self, name: str, output: torch.Tensor, size: tuple[int, int],
                 confidence: bool) -> dict[str, np.ndarray]:
         if name == 'segmentation':
+            if confidence and self.info.temperature != 1.0:
+                # Dividing by T > 0 keeps every argmax: only the confidence changes.
+                output = output / self.info.temperature
             labels, probability = labels_from_logits(output, size, confidence)
             if confidence:
                 return {name: labels, 'segmentation_confidence': probability}

@@ -43,6 +43,11 @@ def labels_message(labels: np.ndarray, header: Header) -> Image:
     return _image_message(labels, header, encoding)
 
 
+def confidence_message(confidence: np.ndarray, header: Header) -> Image:
+    """Wrap (H, W) probabilities of the predicted classes as a 32FC1 Image."""
+    return _image_message(np.asarray(confidence, np.float32), header, '32FC1')
+
+
 def color_message(rgb: np.ndarray, header: Header) -> Image:
     """Wrap an (H, W, 3) uint8 RGB array as an rgb8 Image."""
     return _image_message(rgb, header, 'rgb8')

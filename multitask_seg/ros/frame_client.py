@@ -34,6 +34,7 @@ from std_msgs.msg import String
 OUTPUTS = {
     'segmentation/labels': Image,
     'segmentation/color': Image,
+    'segmentation/confidence': Image,
     'depth/image': Image,
     'depth/camera_info': CameraInfo,
     'points': PointCloud2,

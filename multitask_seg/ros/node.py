@@ -21,13 +21,15 @@ image's header:
 
     <c>/segmentation/labels   mono8 class ids (mono16 past 255 classes)
     <c>/segmentation/color    rgb8 class colours, optionally blended over the image
+    <c>/segmentation/confidence  32FC1 probability of each pixel's class (softmax, with
+                              the checkpoint's temperature)
     <c>/depth/image           32FC1 metres (NaN invalid) or 16UC1 millimetres (0 invalid)
     <c>/depth/camera_info     the camera info, scaled to the output size if it differs
     <c>/points                organised PointCloud2: x y z rgb label (see cloud.py)
 
-Colour images and clouds are computed only while someone subscribes. Class names and
-colours are the read-only parameters ``class_names`` and ``class_colors`` (flattened
-r, g, b) and a JSON std_msgs/String on the transient-local topic ``~/class_info``.
+Colour images, confidences and clouds are computed only while someone subscribes. Class
+names and colours are the read-only parameters ``class_names`` and ``class_colors``
+(flattened r, g, b) and a JSON std_msgs/String on the transient-local topic ``~/class_info``.
 Statistics go to /diagnostics.
 
 Subscription callbacks only store the newest frame per camera; one worker thread converts
@@ -56,8 +58,8 @@ from std_msgs.msg import String
 
 from .cloud import cloud_message, cloud_points
 from .colorize import colorize, palette_lut
-from .convert import (color_message, depth_message, FrameError, labels_message,
-                      rgb_from_compressed, rgb_from_image, scaled_camera_info)
+from .convert import (color_message, confidence_message, depth_message, FrameError,
+                      labels_message, rgb_from_compressed, rgb_from_image, scaled_camera_info)
 from .diagnostics import NodeStats, reason_key
 from .params import parameter_descriptor, PARAMETERS, parse_settings, Settings
 from .worker import BatchWorker, LatestFrames
@@ -99,6 +101,7 @@ class Outputs:
     depth: Any
     info: Any
     points: Any
+    confidence: Any = None
 
 
 class SegmentationNode(LifecycleNode):
@@ -220,7 +223,9 @@ class SegmentationNode(LifecycleNode):
                 depth=self._publisher(Image, f'{camera}/depth/image', out_qos, depth),
                 info=self._publisher(CameraInfo, f'{camera}/depth/camera_info', out_qos,
                                      depth),
-                points=self._publisher(PointCloud2, f'{camera}/points', out_qos, depth))
+                points=self._publisher(PointCloud2, f'{camera}/points', out_qos, depth),
+                confidence=self._publisher(Image, f'{camera}/segmentation/confidence',
+                                           out_qos, seg))
         latched = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
                              durability=DurabilityPolicy.TRANSIENT_LOCAL)
         self._class_pub = self.create_publisher(String, '~/class_info', latched)
@@ -382,7 +387,10 @@ class SegmentationNode(LifecycleNode):
             return
         timings = {'convert': time.perf_counter() - start}
         try:
-            results = self._predictor.predict(images, timings)
+            # The softmax costs time: only while someone listens to a confidence topic.
+            confidence = any(o.confidence is not None and o.confidence.get_subscription_count()
+                             for o in self._outputs.values())
+            results = self._predictor.predict(images, timings, confidence=confidence)
         except ValueError as exc:
             for camera in cameras:
                 self._bad_frame(camera, str(exc))
@@ -410,6 +418,9 @@ class SegmentationNode(LifecycleNode):
             if outputs.color.get_subscription_count():
                 color = colorize(labels, self._lut, image, settings.overlay_alpha)
                 outputs.color.publish(color_message(color, header))
+            if 'segmentation_confidence' in result and outputs.confidence.get_subscription_count():
+                outputs.confidence.publish(confidence_message(result['segmentation_confidence'],
+                                                              header))
         if 'depth' in result:
             depth = valid_depth(result['depth'], self._predictor.info.depth_range)
             outputs.depth.publish(depth_message(depth, header, settings.depth_encoding))
