@@ -21,51 +21,47 @@ naming the reason, so the node can count the frame as bad and carry on.
 """
 
 import sys
-from typing import Sequence
 
 import numpy as np
 from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import Header
 
-from ..image_codecs import (DEPTH_ENCODINGS, depth_plane, FrameError, rgb_from_compressed,
-                            rgb_from_image)
+from ..image_codecs import DEPTH_ENCODINGS, FrameError, rgb_from_compressed, rgb_from_image
+from ..tasks import TASKS, valid_depth
 
 __all__ = ['DEPTH_ENCODINGS', 'FrameError', 'rgb_from_compressed', 'rgb_from_image',
-           'color_message', 'depth_message', 'labels_message', 'scaled_camera_info',
-           'valid_depth']
+           'color_message', 'depth_message', 'image_message', 'labels_message',
+           'scaled_camera_info', 'task_message', 'valid_depth']
+
+
+def task_message(task: str, published: np.ndarray, header: Header,
+                 encoding: str | None = None) -> Image:
+    """
+    Wrap a task's published array as the Image its registry entry describes.
+
+    :param encoding: one of the task's encodings, or None for its default.
+    """
+    plane, encoding = TASKS[task].ros.plane(published, encoding)
+    return image_message(plane, header, encoding)
 
 
 def labels_message(labels: np.ndarray, header: Header) -> Image:
     """Wrap (H, W) uint8 or uint16 class ids as a mono8 or mono16 Image."""
-    encoding = 'mono8' if labels.dtype == np.uint8 else 'mono16'
-    return _image_message(labels, header, encoding)
+    return task_message('segmentation', labels, header)
 
 
 def color_message(rgb: np.ndarray, header: Header) -> Image:
     """Wrap an (H, W, 3) uint8 RGB array as an rgb8 Image."""
-    return _image_message(rgb, header, 'rgb8')
-
-
-def valid_depth(depth: np.ndarray, valid_range: Sequence[float]) -> np.ndarray:
-    """
-    Return (H, W) float32 metres with NaN where the prediction is not trusted.
-
-    The predictor clips depth to the range the model was trained on, so values at either
-    end of ``valid_range`` stand for 'outside it' and become NaN.
-    """
-    low, high = valid_range
-    depth = depth.astype(np.float32, copy=True)
-    with np.errstate(invalid='ignore'):
-        depth[~((depth > low) & (depth < high))] = np.nan
-    return depth
+    return image_message(rgb, header, 'rgb8')
 
 
 def depth_message(depth: np.ndarray, header: Header, encoding: str) -> Image:
     """Wrap (H, W) float32 metres (NaN invalid) as a depth Image (see ``depth_plane``)."""
-    return _image_message(depth_plane(depth, encoding), header, encoding)
+    return task_message('depth', depth, header, encoding)
 
 
-def _image_message(array: np.ndarray, header: Header, encoding: str) -> Image:
+def image_message(array: np.ndarray, header: Header, encoding: str) -> Image:
+    """Wrap an (H, W) or (H, W, C) array as an Image of ``encoding``, native byte order."""
     array = np.ascontiguousarray(array)
     msg = Image()
     msg.header = header

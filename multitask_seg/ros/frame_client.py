@@ -36,6 +36,7 @@ OUTPUTS = {
     'segmentation/color': Image,
     'depth/image': Image,
     'depth/camera_info': CameraInfo,
+    'normals/image': Image,
     'points': PointCloud2,
 }
 
