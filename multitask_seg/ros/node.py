@@ -65,7 +65,7 @@ from .diagnostics import NodeStats
 from .params import PARAMETERS, parse_settings, Settings
 from .worker import BatchWorker, LatestFrames
 from ..inference import Predictor
-from ..tasks import TASKS
+from ..tasks import IGNORE_LABEL, TASKS
 
 NODE_NAME = 'multitask_seg'
 RELIABILITY = {'sensor_data': ReliabilityPolicy.BEST_EFFORT,
@@ -198,7 +198,7 @@ class SegmentationNode(LifecycleNode):
         tasks = self._predictor.tasks
         self._declare_class_parameters(info.classes, info.colors)
         self._lut = palette_lut(info.colors or [[0, 0, 0]],
-                                np.uint8 if len(info.classes) <= 255 else np.uint16)
+                                np.uint8 if len(info.classes) <= IGNORE_LABEL else np.uint16)
         out_qos = qos_profile(settings.output_qos, settings.output_depth)
         for camera in settings.cameras:
             seg = 'segmentation' in tasks
