@@ -23,12 +23,10 @@ Randomness comes from the caller's generator, so a resumed run replays the same 
 
 from dataclasses import dataclass, field
 
+from multitask_seg.tasks import TASKS
 import numpy as np
 import torch
 import torch.nn.functional as F
-
-# Values that mean 'no annotation here', used for padding.
-FILL = {'segmentation': 255, 'depth': 0.0, 'normals': 0.0}
 
 
 @dataclass
@@ -39,7 +37,7 @@ class AugmentConfig:
     :ivar scale: [low, high] random zoom factor; depth is divided by it, since zooming in
         by s looks like standing s times closer.
     :ivar crop: [height, width] of the training crop; smaller images are padded with
-        'no annotation' values.
+        each task's 'no annotation' fill (``multitask_seg.tasks``).
     :ivar flip: random horizontal mirror (normals' x is negated).
     :ivar color_jitter: strength of random brightness, contrast and saturation changes,
         applied to the image only; 0 disables.
@@ -88,7 +86,7 @@ def random_crop(sample: dict, crop: tuple[int, int], rng: np.random.Generator) -
         return out
 
     return {**sample, 'image': cut(sample['image'], 0),
-            'targets': {task: cut(t, FILL[task]) for task, t in sample['targets'].items()}}
+            'targets': {task: cut(t, TASKS[task].fill) for task, t in sample['targets'].items()}}
 
 
 def horizontal_flip(sample: dict) -> dict:

@@ -17,8 +17,8 @@ Label what a dataset lacks with a teacher's hard predictions (pseudo-labels).
 
     multitask_seg_label --teacher teacher.pt --input DATASET --output PSEUDO
 
-Writes PSEUDO/segmentation/<name>.png and/or PSEUDO/depth/<name>.png in the dataset folder
-layout, only for samples without ground truth for that task (unless told to overwrite),
+Writes PSEUDO/<task folder>/<name>.png (segmentation/, depth/, normals/) in the dataset
+folder layout, only for samples without ground truth for that task (unless told to overwrite),
 plus meta.yaml (the teacher's classes) and manifest.json (what was done, with which
 teacher). Killed and restarted, it skips the files already written; each file appears
 whole or not at all.
@@ -34,8 +34,9 @@ import sys
 import time
 
 from multitask_seg.atomic import atomic_path, stale_temporaries
-from multitask_seg.data.folder_format import depth_to_png, meta_yaml, TASK_DIRS, write_png
+from multitask_seg.data.folder_format import meta_yaml, TASK_DIRS, write_target
 from multitask_seg.inference import Predictor
+from multitask_seg.tasks import IGNORE_LABEL
 import numpy as np
 from tqdm import tqdm
 import yaml
@@ -83,17 +84,13 @@ def label(predictor: Predictor, source, work: list, output: Path, batch_size: in
         images = [source.image(index) for index, _, _ in chunk]
         results = predictor.predict(images, confidence=confidence > 0)
         for (_, name, todo), result in zip(chunk, results):
+            if confidence > 0 and 'segmentation' in result:
+                result['segmentation'] = np.where(
+                    result['segmentation_confidence'] < confidence,
+                    np.uint8(IGNORE_LABEL), result['segmentation'])
             for task in todo:
-                if task == 'segmentation':
-                    labels = result['segmentation']
-                    if confidence > 0:
-                        labels = np.where(result['segmentation_confidence'] < confidence,
-                                          np.uint8(255), labels)
-                    array = labels
-                else:
-                    array = depth_to_png(result['depth'])
                 with atomic_path(output / TASK_DIRS[task] / f'{name}.png') as tmp:
-                    write_png(str(tmp), array)
+                    write_target(str(tmp), task, result[task])
                 written += 1
         bar.update(len(chunk))
     bar.close()
@@ -116,11 +113,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help='a further reader argument, e.g. image_topic=/cam/image_raw '
                              '(values parsed as YAML); repeatable')
     parser.add_argument('--output', required=True, type=Path, help='pseudo-label folder')
-    parser.add_argument('--tasks', default='segmentation,depth',
-                        help='comma-separated tasks to label (default: %(default)s)')
+    parser.add_argument('--tasks', default='',
+                        help='comma-separated tasks to label, of segmentation, depth and '
+                             'normals (default: every task the teacher predicts)')
     parser.add_argument('--confidence', type=float, default=0.0,
                         help='segmentation pixels whose softmax probability is below this '
-                             'become 255 (ignore); 0 keeps every pixel')
+                             f'become {IGNORE_LABEL} (ignore); 0 keeps every pixel')
     parser.add_argument('--overwrite-ground-truth', action='store_true',
                         help='label samples that have ground truth too (default: skip them)')
     parser.add_argument('--batch-size', type=int, default=8)
@@ -155,14 +153,16 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError) as exc:
         print(f'multitask_seg_label: {exc}', file=sys.stderr)
         return 2
-    tasks = [t.strip() for t in args.tasks.split(',') if t.strip()]
+    tasks = [t.strip() for t in args.tasks.split(',') if t.strip()] or [
+        t for t in TASK_DIRS if t in predictor.tasks]
     unknown = [t for t in tasks if t not in TASK_DIRS or t not in predictor.tasks]
     if unknown:
         print(f'multitask_seg_label: the teacher {args.teacher} cannot label {unknown}; it '
               f'predicts {sorted(predictor.tasks)}', file=sys.stderr)
         return 2
-    if 'segmentation' in tasks and len(predictor.info.classes) > 255:
-        print('multitask_seg_label: more than 255 classes do not fit 8-bit label PNGs',
+    if 'segmentation' in tasks and len(predictor.info.classes) > IGNORE_LABEL:
+        print(f'multitask_seg_label: more than {IGNORE_LABEL} classes do not fit 8-bit label '
+              f'PNGs',
               file=sys.stderr)
         return 2
 

@@ -13,7 +13,7 @@
 # limitations under the License.
 
 """
-Per-task losses that skip what a sample lacks, keyed by task name.
+Per-task losses that skip what a sample lacks; ``multitask_seg.tasks`` names each task's.
 
 Targets come at the image's resolution and the network's outputs at a quarter of it: each
 loss upsamples the output bilinearly to the target, as the authors' training did. Missing
@@ -22,10 +22,9 @@ annotations are marked, never zero-filled: segmentation 255, depth 0 (or NaN), n
 
 from typing import Mapping
 
+from multitask_seg.tasks import IGNORE_LABEL, TASKS
 import torch
 import torch.nn.functional as F
-
-IGNORE = 255
 
 
 def _to(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -48,9 +47,9 @@ def segmentation_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tenso
     :param logits: (N, C, h, w) class scores.
     :param target: (N, H, W) int64 class ids, 255 = ignore.
     """
-    if not (target != IGNORE).any():
+    if not (target != IGNORE_LABEL).any():
         return _nothing(logits)
-    return F.cross_entropy(_to(logits, target).float(), target, ignore_index=IGNORE)
+    return F.cross_entropy(_to(logits, target).float(), target, ignore_index=IGNORE_LABEL)
 
 
 def berhu_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -85,7 +84,8 @@ def normals_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return (1 - cosine[valid]).mean()
 
 
-LOSSES = {'segmentation': segmentation_loss, 'depth': berhu_loss, 'normals': normals_loss}
+# By the loss names of the task registry.
+LOSSES = {'cross_entropy': segmentation_loss, 'berhu': berhu_loss, 'cosine': normals_loss}
 
 
 def multitask_loss(outputs: Mapping[str, torch.Tensor], targets: Mapping[str, torch.Tensor],
@@ -104,7 +104,7 @@ def multitask_loss(outputs: Mapping[str, torch.Tensor], targets: Mapping[str, to
     for task, output in outputs.items():
         if task not in targets:
             continue
-        loss = LOSSES[task](output, targets[task])
+        loss = LOSSES[TASKS[task].loss](output, targets[task])
         parts[task] = float(loss.detach())
         total = total + weights.get(task, 1.0) * loss
     return total, parts

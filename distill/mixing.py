@@ -22,11 +22,10 @@ values the losses and metrics skip (255, 0 m, zero normals) and says so in per-t
 from typing import Iterator, Sequence
 
 from multitask_seg.inference.preprocess import pixel_statistics, to_network_input
+from multitask_seg.tasks import TASKS
 import numpy as np
 import torch
 from torch.utils.data import Dataset, Sampler
-
-from .augment import FILL
 
 
 class MixedDataset(Dataset):
@@ -124,10 +123,10 @@ def collate(samples: list[dict], mean: Sequence[float], std: Sequence[float]) ->
             if present:
                 arrays.append(s['targets'][task])
             else:
-                extra = (3,) if task == 'normals' else ()
-                arrays.append(np.full(shape + extra, FILL[task], np.float32))
-        stacked = torch.from_numpy(np.stack(arrays).astype(
-            np.int64 if task == 'segmentation' else np.float32))
-        batch['targets'][task] = stacked.permute(0, 3, 1, 2) if task == 'normals' else stacked
+                rule = TASKS[task]
+                arrays.append(np.full(shape + rule.pixel_shape, rule.fill, np.float32))
+        stacked = torch.from_numpy(np.stack(arrays).astype(TASKS[task].batch_dtype))
+        # Per-pixel vectors go channels first, as the network outputs them.
+        batch['targets'][task] = stacked.movedim(-1, 1) if stacked.ndim == 4 else stacked
         batch['has'][task] = torch.tensor(has)
     return batch

@@ -33,8 +33,8 @@ from multitask_seg.checkpoint import load_checkpoint, ModelInfo, save_checkpoint
 from multitask_seg.config_io import load_config
 from multitask_seg.evaluation.scoring import Scorer
 from multitask_seg.inference import Predictor
-from multitask_seg.inference.depth_validity import valid_depth
 from multitask_seg.model import build_model, MultiTaskNet
+from multitask_seg.tasks import TASKS
 import numpy as np
 import torch
 import torch.distributed as dist
@@ -158,7 +158,8 @@ def evaluate(model: MultiTaskNet, datasets: dict, specs, info: ModelInfo,
         the class is in neither truth nor prediction), '<dataset>/rmse', '<dataset>/rmse_log',
         '<dataset>/abs_rel', '<dataset>/delta1', '<dataset>/depth_coverage' (share of valid
         ground-truth pixels the model gives a trusted depth for)}; figures of a task the
-        dataset has no ground truth for are absent.
+        dataset has no ground truth for are absent; with normals, '<dataset>/normals_mean_deg',
+        '<dataset>/normals_rmse_deg' and '<dataset>/normals_within_<deg>'.
     :raises ValueError: a prediction does not fit its ground truth; names the dataset.
     """
     predictor = Predictor.from_network(model, info, device=str(device),
@@ -170,9 +171,9 @@ def evaluate(model: MultiTaskNet, datasets: dict, specs, info: ModelInfo,
                         label_offset=spec.class_offset)
         for i in range(len(dataset)):
             sample = dataset[i]
-            prediction = predictor.predict_one(sample['image'])
-            if 'depth' in prediction:
-                prediction['depth'] = valid_depth(prediction['depth'], info.depth_range)
+            # What the node publishes: each task's published rule (depth's validity).
+            prediction = {task: TASKS[task].published(value, info) if task in TASKS else value
+                          for task, value in predictor.predict_one(sample['image']).items()}
             scorer.add(i, sample['image'], sample['targets'], prediction)
         if scorer.errors:
             raise ValueError(f'validation set {spec.name}: {scorer.errors[0]}')
@@ -195,6 +196,10 @@ def _figures(spec, classes: list[str], info: ModelInfo, scored: dict) -> dict[st
         for key in ('rmse', 'rmse_log', 'abs_rel', 'delta1'):
             out[f'{spec.name}/{key}'] = scored['depth'][key]
         out[f'{spec.name}/depth_coverage'] = scored['depth']['coverage']
+    if 'normals' in scored and scored['normals']['pixels']:
+        for key, value in scored['normals'].items():
+            if key not in ('pixels', 'coverage'):
+                out[f'{spec.name}/normals_{key}'] = value
     return out
 
 

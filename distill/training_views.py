@@ -17,8 +17,9 @@
 import os
 from typing import Iterator, Sequence
 
-from multitask_seg.data.folder_format import png_to_depth, read_png, TASK_DIRS
+from multitask_seg.data.folder_format import read_target, TASK_DIRS
 from multitask_seg.data.registry import open_dataset as open_reader
+from multitask_seg.tasks import IGNORE_LABEL
 import numpy as np
 from torch.utils.data import Dataset, Sampler
 
@@ -70,10 +71,7 @@ class LabelledView(Dataset):
             path = os.path.join(folder, TASK_DIRS[task], sample.name + '.png')
             if task in targets or not os.path.isfile(path):
                 continue
-            if task == 'segmentation':
-                targets[task] = read_png(path, ('L', 'P'), 'pseudo-label')
-            else:
-                targets[task] = png_to_depth(read_png(path, ('I;16', 'I;16B'), 'pseudo-depth'))
+            targets[task] = read_target(path, task)
         return {'name': sample.name, 'image': sample.image, 'targets': targets}
 
 
@@ -111,7 +109,8 @@ class TrainingView(Dataset):
         labels = sample['targets'].get('segmentation')
         if labels is not None and offset:
             labels = labels.astype(np.int32)
-            sample['targets']['segmentation'] = np.where(labels == 255, 255, labels + offset)
+            sample['targets']['segmentation'] = np.where(labels == IGNORE_LABEL, IGNORE_LABEL,
+                                                         labels + offset)
         return sample
 
     def keyed(self, sampler: WeightedEpochSampler) -> Sampler:

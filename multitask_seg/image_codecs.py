@@ -52,8 +52,6 @@ LABEL_ENCODINGS = {'mono8': 'u1', '8UC1': 'u1', 'mono16': 'u2', '16UC1': 'u2'}
 DEPTH_ENCODINGS = {'32FC1': ('f4', 1.0), '16UC1': ('u2', 0.001)}
 # Ground truth may also come as mono16 millimetres (some RGB-D drivers record that).
 TRUTH_DEPTH_ENCODINGS = {**DEPTH_ENCODINGS, 'mono16': ('u2', 0.001)}
-# The largest depth 16UC1 millimetres can hold.
-MAX_16UC1_METRES = 65535 / 1000.0
 
 
 class FrameError(ValueError):
@@ -208,8 +206,9 @@ def depth_plane(depth: np.ndarray, encoding: str) -> np.ndarray:
     if encoding == '32FC1':
         return np.where(valid, depth, np.float32(np.nan)).astype(np.float32)
     if encoding == '16UC1':
-        millimetres = np.rint(np.where(valid, depth, 0).astype(np.float64) * 1000.0)
-        held = valid & (millimetres >= 1) & (millimetres <= 65535)
+        per_metre = round(1 / DEPTH_ENCODINGS['16UC1'][1])
+        millimetres = np.rint(np.where(valid, depth, 0).astype(np.float64) * per_metre)
+        held = valid & (millimetres >= 1) & (millimetres <= np.iinfo(np.uint16).max)
         return np.where(held, millimetres, 0).astype(np.uint16)
     raise ValueError(f'depth encoding must be one of {tuple(DEPTH_ENCODINGS)}, got '
                      f'{encoding!r}')

@@ -15,16 +15,14 @@
 """
 Accuracy metrics the paper's authors' way, shared by training validation and bag evaluation.
 
-Both accumulate over a whole evaluation set and compute once at the end: mIoU from one
-confusion matrix, depth errors from sums over every valid pixel of the set (not means of
-per-image figures). Accumulators hold float64/int64 tensors in ``state`` so distributed
+All accumulate over a whole evaluation set and compute once at the end: mIoU from one
+confusion matrix, depth and normal errors from sums over every valid pixel of the set (not
+means of per-image figures). Accumulators hold float64/int64 tensors in ``state`` so distributed
 training can all-reduce them.
 """
 
 import numpy as np
 import torch
-
-IGNORE = 255
 
 
 def _tensor(array: np.ndarray | torch.Tensor) -> torch.Tensor:
@@ -36,7 +34,7 @@ class SegmentationMetric:
     Confusion matrix over a set: mIoU, per-class IoU and pixel accuracy.
 
     :param num_classes: C; predicted or true ids outside [0, C) are not counted as valid
-        ground truth (255 = ignore).
+        ground truth (so 255 = ignore is never counted).
     """
 
     def __init__(self, num_classes: int) -> None:
@@ -135,3 +133,54 @@ class DepthMetric:
                 'abs_rel': s['abs_rel'] / n, 'sq_rel': s['sq_rel'] / n,
                 'delta1': s['d1'] / n, 'delta2': s['d2'] / n, 'delta3': s['d3'] / n,
                 'pixels': int(n)}
+
+
+class NormalsMetric:
+    """
+    Angular errors of surface normals over every valid pixel of a set, in degrees.
+
+    The standard figures of normal estimation (Eigen & Fergus 2015 and after): mean and
+    RMSE of the angle between predicted and true normal, and the share of pixels within
+    11.25, 22.5 and 30 degrees.
+    """
+
+    THRESHOLDS = (11.25, 22.5, 30.0)
+    KEYS = ('n', 'sum', 'sq') + tuple(f'within_{t}' for t in THRESHOLDS)
+
+    def __init__(self) -> None:
+        self.state = {k: torch.zeros((), dtype=torch.float64) for k in self.KEYS}
+
+    def update(self, pred: np.ndarray | torch.Tensor, target: np.ndarray | torch.Tensor) -> None:
+        """
+        Add (..., 3) predicted and true normals of the same shape.
+
+        Pixels whose target or prediction is all 0 (or not finite) are invalid and skipped;
+        the others need not be unit length.
+        """
+        pred, target = _tensor(pred).double(), _tensor(target).double()
+        if pred.shape != target.shape or pred.shape[-1:] != (3,):
+            raise ValueError(f'normals must be (..., 3) of one shape, got prediction '
+                             f'{tuple(pred.shape)} and target {tuple(target.shape)}')
+        pred, target = pred.reshape(-1, 3), target.reshape(-1, 3)
+        valid = torch.ones(len(pred), dtype=torch.bool)
+        for v in (pred, target):
+            valid &= torch.isfinite(v).all(1) & (v.abs().sum(1) > 0)
+        cosine = torch.nn.functional.cosine_similarity(pred[valid], target[valid], dim=1)
+        angle = torch.rad2deg(torch.arccos(cosine.clamp(-1.0, 1.0)))
+        s = self.state
+        s['n'] += angle.numel()
+        s['sum'] += angle.sum()
+        s['sq'] += (angle ** 2).sum()
+        for t in self.THRESHOLDS:
+            s[f'within_{t}'] += (angle < t).sum()
+
+    def compute(self) -> dict:
+        """Return mean_deg, rmse_deg, within_11.25, within_22.5, within_30 and pixels."""
+        s = {k: float(v) for k, v in self.state.items()}
+        n = s['n']
+        keys = ['mean_deg', 'rmse_deg'] + [f'within_{t:g}' for t in self.THRESHOLDS]
+        if n == 0:
+            return {**{k: float('nan') for k in keys}, 'pixels': 0}
+        values = [s['sum'] / n, (s['sq'] / n) ** 0.5] + [
+            s[f'within_{t}'] / n for t in self.THRESHOLDS]
+        return {**dict(zip(keys, values)), 'pixels': int(n)}

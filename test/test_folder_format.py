@@ -80,6 +80,32 @@ def test_missing_annotations_are_absent_not_zero(tmp_path):
     assert not data.has(data.names.index('depth_only'), 'segmentation')
 
 
+def test_normals_round_trip_within_half_a_degree_and_read_by_pillow(tmp_path):
+    image, _, _ = _arrays()
+    rng = np.random.default_rng(3)
+    normals = rng.normal(size=image.shape).astype(np.float32)
+    normals /= np.linalg.norm(normals, axis=-1, keepdims=True)
+    normals[0, :3] = 0.0
+    _writer(tmp_path).write('a', image, normals=normals)
+    with Image.open(tmp_path / 'normals' / 'a.png') as img:
+        assert img.mode == 'RGB'
+        rgb = np.asarray(img).astype(np.float64)
+    # The documented encoding, decoded by hand: n = v / 255 * 2 - 1.
+    by_hand = rgb / 255 * 2 - 1
+    assert np.abs(by_hand[1:] - normals[1:]).max() <= 1 / 255 + 1e-6
+    assert (rgb[0, :3] == 0).all()
+    sample = FolderDataset(str(tmp_path))[0]
+    assert sample.tasks == ('normals',)
+    got = sample.targets['normals']
+    assert got.dtype == np.float32 and (got[0, :3] == 0).all()
+    angle = np.degrees(np.arccos(np.clip((got * normals).sum(-1)[1:], -1, 1)))
+    assert angle.max() < 0.5
+    with pytest.raises(ValueError, match=r'normals must have shape \(24, 32, 3\)'):
+        _writer(tmp_path).write('b', image, normals=normals[..., :2])
+    with pytest.raises(ValueError, match='unknown annotation'):
+        _writer(tmp_path).write('b', image, edges=normals)
+
+
 def _dataset_with(tmp_path, folder, array, mode=None):
     image, labels, depth = _arrays()
     _writer(tmp_path).write('a', image, segmentation=labels, depth=depth)

@@ -16,7 +16,7 @@
 
 import math
 
-from multitask_seg.metrics import DepthMetric, SegmentationMetric
+from multitask_seg.metrics import DepthMetric, NormalsMetric, SegmentationMetric
 import numpy as np
 import pytest
 
@@ -82,3 +82,21 @@ def test_empty_and_mismatched():
     assert math.isnan(SegmentationMetric(2).compute()['miou'])
     with pytest.raises(ValueError, match='pixels'):
         DepthMetric().update(np.zeros(3), np.zeros(4))
+
+
+def test_normals_angles_by_hand():
+    metric = NormalsMetric()
+    c, s = math.cos(math.radians(10)), math.sin(math.radians(10))
+    # Angles 90, 45 and 10 degrees; the zero target and the zero prediction are skipped.
+    pred = np.array([[1, 0, 0], [2, 0, 0], [1, 0, 0], [1, 0, 0], [0, 0, 0]], float)
+    target = np.array([[0, 1, 0], [1, 1, 0], [c, s, 0], [0, 0, 0], [0, 0, 1]], float)
+    metric.update(pred.reshape(5, 1, 3), target.reshape(5, 1, 3))
+    out = metric.compute()
+    assert out['pixels'] == 3
+    assert out['mean_deg'] == pytest.approx((90 + 45 + 10) / 3)
+    assert out['rmse_deg'] == pytest.approx(math.sqrt((90 ** 2 + 45 ** 2 + 10 ** 2) / 3))
+    assert (out['within_11.25'], out['within_22.5'], out['within_30']) == pytest.approx(
+        (1 / 3, 1 / 3, 1 / 3))
+    assert math.isnan(NormalsMetric().compute()['mean_deg'])
+    with pytest.raises(ValueError, match='normals'):
+        metric.update(np.zeros((2, 3)), np.zeros((2, 2)))

@@ -149,3 +149,31 @@ def test_raw_frames_pair_by_name_and_by_timestamp(tmp_path):
     np.testing.assert_allclose(timed[1].targets['depth'], mm / 5000.0, rtol=1e-6)
     with pytest.raises(DatasetFormatError, match='no <scene>'):
         NyudRaw(str(tmp_path))
+
+
+def test_labelled_mat_with_normals_pngs_written_by_pillow(tmp_path, labelled):
+    path, images, _, _ = labelled
+    rng = np.random.default_rng(2)
+    truth = rng.normal(size=(N, H, W, 3))
+    truth /= np.linalg.norm(truth, axis=-1, keepdims=True)
+    folder = tmp_path / 'normals'
+    folder.mkdir()
+    for frame in (0, 2):  # frame 0002 has no normals file
+        rgb = np.rint((truth[frame] + 1) * 127.5).astype(np.uint8)
+        rgb[0, 0] = 0  # no normal here
+        Image.fromarray(rgb, 'RGB').save(folder / f'{frame + 1:04d}.png')
+    data = NyudMat(str(path), normals=str(folder))
+    assert [data.has(i, 'normals') for i in range(N)] == [True, False, True]
+    assert 'normals' not in data[1].targets
+    normals = data[2].targets['normals']
+    assert normals.shape == (H, W, 3) and normals.dtype == np.float32
+    assert normals[0, 0].tolist() == [0, 0, 0]
+    angle = np.degrees(np.arccos(np.clip((normals * truth[2]).sum(-1), -1, 1)))
+    assert angle.ravel()[1:].max() < 0.5
+    np.testing.assert_allclose(np.linalg.norm(normals, axis=-1).ravel()[1:], 1.0, rtol=1e-5)
+    flipped = NyudMat(str(path), normals=str(folder), normals_signs=[1, -1, -1])[2]
+    np.testing.assert_allclose(flipped.targets['normals'], normals * [1, -1, -1])
+    with pytest.raises(DatasetFormatError, match='normals folder'):
+        NyudMat(str(path), normals=str(tmp_path / 'none'))
+    with pytest.raises(ValueError, match='normals_signs'):
+        NyudMat(str(path), normals=str(folder), normals_signs=[1, 2, 1])

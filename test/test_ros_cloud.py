@@ -102,3 +102,19 @@ def test_sensor_msgs_py_reads_the_same_points():
     assert len(theirs) == ours.size == 4
     for name in names:
         np.testing.assert_array_equal(np.asarray(theirs[name]), ours[name], err_msg=name)
+
+
+def test_normals_add_three_fields_that_read_back():
+    depth = np.array([[1.0, 2.0], [3.0, np.nan]], np.float32)
+    normals = np.array([[[0, 0, -1], [0.6, 0, -0.8]], [[0, -1, 0], [1, 0, 0]]], np.float32)
+    points = cloud_points(depth, K, np.zeros((2, 2, 3), np.uint8), np.zeros((2, 2), np.uint8),
+                          normals=normals)
+    msg = cloud_message(points, Header())
+    assert [f.name for f in msg.fields] == ['x', 'y', 'z', 'rgb', 'label', 'normal_x',
+                                            'normal_y', 'normal_z']
+    assert [f.offset for f in msg.fields] == [0, 4, 8, 12, 16, 20, 24, 28]
+    assert msg.point_step == 32 and msg.row_step == 64
+    back = read_cloud(msg)
+    got = np.stack([back['normal_x'], back['normal_y'], back['normal_z']], -1)
+    np.testing.assert_array_equal(got, normals)
+    assert back['z'][1, 0] == 3.0 and back['label'].ravel().tolist() == [0, 0, 0, 0]

@@ -19,10 +19,9 @@ import struct
 import sys
 import zlib
 
-from multitask_seg.inference.depth_validity import valid_depth
-from multitask_seg.ros.convert import (color_message, depth_message, FrameError,
-                                       labels_message, rgb_from_compressed, rgb_from_image,
-                                       scaled_camera_info)
+from multitask_seg.ros.convert import (color_message, depth_message, FrameError, labels_message,
+                                       rgb_from_compressed, rgb_from_image, scaled_camera_info)
+from multitask_seg.tasks import valid_depth
 import numpy as np
 from PIL import Image as PilImage
 import pytest

@@ -25,11 +25,11 @@ from multitask_seg.data import FolderWriter
 from multitask_seg.evaluation.scoring import Scorer
 from multitask_seg.image_codecs import depth_from_image, labels_from_image, plane
 from multitask_seg.inference import Predictor
-from multitask_seg.inference.depth_validity import valid_depth
 from multitask_seg.model import build_model, ModelConfig
 from multitask_seg.ros.frame_client import image_message, ProbeNode, spinning
 from multitask_seg.ros.node import SegmentationNode
 from multitask_seg.synthetic import CLASSES, COLORS, render_frame
+from multitask_seg.tasks import valid_depth
 import numpy as np
 import rclpy
 from rclpy.context import Context

@@ -20,7 +20,7 @@ import numpy as np
 
 from .folder_format import (
     CAMERA_FILE, DatasetFormatError, IGNORE_LABEL, IMAGE_DIR, META_FILE, parse_camera,
-    parse_meta, png_to_depth, read_png, TASK_DIRS)
+    parse_meta, read_png, read_target, TASK_DIRS)
 
 
 @dataclass
@@ -32,7 +32,8 @@ class Sample:
     :ivar image: (H, W, 3) uint8 RGB.
     :ivar targets: task name -> annotation, holding only the tasks annotated for this sample:
         'segmentation': (H, W) uint8 class ids, 255 = ignore;
-        'depth': (H, W) float32 metres, 0 = invalid.
+        'depth': (H, W) float32 metres, 0 = invalid;
+        'normals': (H, W, 3) float32 unit vectors, all 0 = invalid.
     """
 
     name: str
@@ -96,6 +97,14 @@ class FolderDataset:
     def _path(self, folder: str, name: str) -> str:
         return os.path.join(self.root, folder, name + '.png')
 
+    def _check_labels(self, path: str, labels: np.ndarray) -> None:
+        # Only class ids need the dataset's own list to be checked.
+        bad = (labels >= len(self.classes)) & (labels != IGNORE_LABEL)
+        if bad.any():
+            raise DatasetFormatError(
+                f'{path}: label {int(labels[bad][0])} is neither a class id '
+                f'(0-{len(self.classes) - 1}) nor {IGNORE_LABEL}')
+
     def __getitem__(self, index: int) -> Sample:
         name = self.names[index]
         path = self._path(IMAGE_DIR, name)
@@ -108,18 +117,12 @@ class FolderDataset:
             if name not in self._annotated[task]:
                 continue
             path = self._path(folder, name)
-            if task == 'segmentation':
-                # 'P' (palette) PNGs store class ids as palette indices, as in VOC.
-                target = read_png(path, ('L', 'P'), 'segmentation')
-                bad = (target >= len(self.classes)) & (target != IGNORE_LABEL)
-                if bad.any():
-                    raise DatasetFormatError(
-                        f'{path}: label {int(target[bad][0])} is neither a class id '
-                        f'(0-{len(self.classes) - 1}) nor {IGNORE_LABEL}')
-            else:
-                target = png_to_depth(read_png(path, ('I;16', 'I;16B'), 'depth'))
-            if target.shape != image.shape[:2]:
+            target = read_target(path, task)
+            if target.shape[:2] != image.shape[:2]:
                 raise DatasetFormatError(
-                    f'{path}: size {target.shape} differs from its image {image.shape[:2]}')
+                    f'{path}: size {target.shape[:2]} differs from its image '
+                    f'{image.shape[:2]}')
+            if task == 'segmentation':
+                self._check_labels(path, target)
             targets[task] = target
         return Sample(name=name, image=image, targets=targets)

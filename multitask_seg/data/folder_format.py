@@ -18,10 +18,13 @@ The dataset folder layout and its file codecs.
       images/<name>.png         RGB, 8 bit
       segmentation/<name>.png   class ids, 8-bit grey, 255 = ignore   (optional per sample)
       depth/<name>.png          millimetres, 16-bit grey, 0 = invalid  (optional per sample)
+      normals/<name>.png        unit vectors, 8-bit RGB, n = v / 255 * 2 - 1, (0, 0, 0) =
+                                invalid                                (optional per sample)
       camera.yaml               ROS camera_info YAML: K, width, height, zero distortion
       meta.yaml                 domain, class names, class colours
 
-A sample without a file in an annotation folder has no annotation for that task.
+A sample without a file in an annotation folder has no annotation for that task. Each
+task's folder and PNG codec are its rules in ``multitask_seg.tasks``.
 """
 
 import os
@@ -31,35 +34,22 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 import yaml
 
+from ..tasks import (DEPTH_PNG_SCALE, depth_to_png, IGNORE_LABEL, MAX_PNG_DEPTH, png_to_depth,
+                     TASKS)
+
+__all__ = ['CAMERA_FILE', 'DatasetFormatError', 'DEPTH_PNG_SCALE', 'IGNORE_LABEL', 'IMAGE_DIR',
+           'MAX_PNG_DEPTH', 'META_FILE', 'TASK_DIRS', 'camera_yaml', 'depth_to_png',
+           'load_yaml', 'meta_yaml', 'parse_camera', 'parse_meta', 'png_to_depth',
+           'read_png', 'read_target', 'write_png', 'write_target']
+
 IMAGE_DIR = 'images'
-TASK_DIRS = {'segmentation': 'segmentation', 'depth': 'depth'}
+TASK_DIRS = {name: task.codec.folder for name, task in TASKS.items()}
 CAMERA_FILE = 'camera.yaml'
 META_FILE = 'meta.yaml'
-IGNORE_LABEL = 255
-DEPTH_PNG_SCALE = 1000.0
-MAX_PNG_DEPTH = 65535 / DEPTH_PNG_SCALE
 
 
 class DatasetFormatError(ValueError):
     """A dataset file is missing, unreadable or inconsistent; the message names the file."""
-
-
-def depth_to_png(depth: np.ndarray) -> np.ndarray:
-    """
-    Encode (H, W) float metres as uint16 millimetres (rounded).
-
-    Invalid depth (0, negative, NaN, inf) and depth beyond 65.535 m, which uint16 millimetres
-    cannot hold, are written as 0 = invalid.
-    """
-    depth = np.asarray(depth, np.float64)
-    valid = np.isfinite(depth) & (depth > 0) & (depth <= MAX_PNG_DEPTH)
-    mm = np.round(np.where(valid, depth, 0.0) * DEPTH_PNG_SCALE)
-    return mm.astype(np.uint16)
-
-
-def png_to_depth(mm: np.ndarray) -> np.ndarray:
-    """Decode uint16 millimetres into (H, W) float32 metres, 0 = invalid."""
-    return (mm.astype(np.float32) / np.float32(DEPTH_PNG_SCALE)).astype(np.float32)
 
 
 def read_png(path: str, modes: Sequence[str], what: str) -> np.ndarray:
@@ -80,6 +70,17 @@ def read_png(path: str, modes: Sequence[str], what: str) -> np.ndarray:
         if isinstance(err, DatasetFormatError):
             raise
         raise DatasetFormatError(f'{path}: cannot read {what} PNG ({err})') from err
+
+
+def read_target(path: str, task: str) -> np.ndarray:
+    """Read a task's annotation PNG and decode it with the task's codec (see the docs)."""
+    codec = TASKS[task].codec
+    return codec.decode(read_png(path, codec.modes, task))
+
+
+def write_target(path: str, task: str, target: np.ndarray) -> None:
+    """Encode a task's annotation with the task's codec and write it as PNG."""
+    write_png(path, TASKS[task].codec.encode(target))
 
 
 def write_png(path: str, array: np.ndarray) -> None:
@@ -152,5 +153,5 @@ def meta_yaml(domain: Optional[str], classes: Sequence[str], colors: Sequence) -
     return {
         'domain': domain, 'classes': list(classes),
         'colors': [[int(v) for v in c] for c in colors], 'ignore_label': IGNORE_LABEL,
-        'depth_png': {'units': 'millimetres', 'scale': DEPTH_PNG_SCALE, 'invalid': 0},
+        **{f'{name}_png': dict(task.codec.meta) for name, task in TASKS.items()},
     }

@@ -20,8 +20,9 @@ import numpy as np
 import yaml
 
 from .folder_format import (
-    CAMERA_FILE, camera_yaml, depth_to_png, IMAGE_DIR, META_FILE, meta_yaml, TASK_DIRS,
-    write_png)
+    CAMERA_FILE, camera_yaml, IGNORE_LABEL, IMAGE_DIR, META_FILE, meta_yaml, TASK_DIRS,
+    write_png, write_target)
+from ..tasks import TASKS
 
 
 class FolderWriter:
@@ -57,30 +58,38 @@ class FolderWriter:
                 f'{name}: {what} must be {np.dtype(dtype).name} with {ndim} dims and size '
                 f'{self.size}, got {array.dtype} {array.shape}')
 
-    def write(self, name: str, image: np.ndarray, *, segmentation: Optional[np.ndarray] = None,
-              depth: Optional[np.ndarray] = None) -> None:
+    def write(self, name: str, image: np.ndarray, **targets: Optional[np.ndarray]) -> None:
         """
-        Write one sample; annotations left as None are simply not written.
+        Write one sample; annotations left out or None are simply not written.
 
         :param name: file stem shared by the image and its annotations.
         :param image: (H, W, 3) uint8 RGB.
-        :param segmentation: (H, W) uint8 class ids, 255 = ignore.
-        :param depth: (H, W) float metres, 0 = invalid (stored as uint16 millimetres).
+        :param targets: task name -> annotation (see ``multitask_seg.tasks``):
+            segmentation (H, W) uint8 class ids, 255 = ignore; depth (H, W) float metres,
+            0 = invalid (stored as uint16 millimetres); normals (H, W, 3) float unit
+            vectors, all 0 = invalid (stored as 8-bit RGB).
         """
         if os.sep in name or name.startswith('.'):
             raise ValueError(f'invalid sample name {name!r}')
+        unknown = sorted(set(targets) - set(TASKS))
+        if unknown:
+            raise ValueError(f'{name}: unknown annotation(s) {unknown}; known: {list(TASKS)}')
         self._check(name, 'image', image, np.uint8, 3)
         write_png(os.path.join(self.root, IMAGE_DIR, name + '.png'), image)
-        if segmentation is not None:
-            self._check(name, 'segmentation', segmentation, np.uint8, 2)
-            bad = (segmentation >= self.num_classes) & (segmentation != 255)
-            if bad.any():
-                raise ValueError(f'{name}: label {int(segmentation[bad][0])} is not a class id')
-            write_png(os.path.join(self.root, TASK_DIRS['segmentation'], name + '.png'),
-                      segmentation)
-        if depth is not None:
-            depth = np.asarray(depth)
-            if depth.ndim != 2 or depth.shape != self.size:
-                raise ValueError(f'{name}: depth must have size {self.size}, got {depth.shape}')
-            write_png(os.path.join(self.root, TASK_DIRS['depth'], name + '.png'),
-                      depth_to_png(depth))
+        for task, target in targets.items():
+            if target is None:
+                continue
+            target = np.asarray(target)
+            shape = self.size + TASKS[task].pixel_shape
+            if target.shape != shape:
+                raise ValueError(f'{name}: {task} must have shape {shape}, got {target.shape}')
+            if task == 'segmentation':
+                self._check_labels(name, target)
+            write_target(os.path.join(self.root, TASK_DIRS[task], name + '.png'), task, target)
+
+    def _check_labels(self, name: str, labels: np.ndarray) -> None:
+        if labels.dtype != np.uint8:
+            raise ValueError(f'{name}: segmentation must be uint8, got {labels.dtype}')
+        bad = (labels >= self.num_classes) & (labels != IGNORE_LABEL)
+        if bad.any():
+            raise ValueError(f'{name}: label {int(labels[bad][0])} is not a class id')

@@ -20,7 +20,13 @@ ids of 894 classes (0 = unlabelled); MATLAB's column-major order reverses the ax
 frames are transposed to (H, W, 3) / (H, W). The 894 -> 40 class reduction comes from
 `classMapping40.mat` ('mapClass' (1, 894): NYU40 id 1-40 of raw id k at column k); the
 standard split from `splits.mat` ('trainNdxs' 795, 'testNdxs' 654, 1-based frame numbers).
-Both small files are MATLAB v5 in the usual distribution (v7.3 is read too).
+Both small files are MATLAB v5 in the usual distribution (v7.3 is read too). Surface
+normals of the labelled frames, which the .mat file lacks, come as one PNG per frame,
+named by its 4-digit frame number (`<normals>/0001.png`, as DenseTorch's NYUD lists name
+them), 8-bit RGB with n = v / 255 * 2 - 1 per channel and (0, 0, 0) where there is no
+normal: the dataset folder's normals codec. They are returned in the camera's optical
+frame (x right, y down, z forward); `normals_signs` flips the axes of a release that
+uses another convention.
 
 Raw frames (`NyudRaw`), depth only::
 
@@ -42,7 +48,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from .folder_dataset import Sample
-from .folder_format import DatasetFormatError, IGNORE_LABEL, read_png
+from .folder_format import DatasetFormatError, IGNORE_LABEL, read_png, read_target
 from .matfile import load_numeric
 
 NYU40_CLASSES = (
@@ -98,6 +104,11 @@ class NyudMat:
     :param mapping: classMapping40.mat; without it samples have depth only.
     :param splits: splits.mat; with it `split` picks 'train' or 'test' frames.
     :param split: 'train' or 'test' (needs `splits`); None = all frames.
+    :param normals: folder of per-frame normals PNGs (see the module docs); frames without
+        a file there have no normals.
+    :param normals_signs: factors (+1 or -1) applied to the stored x, y, z to reach the
+        optical frame, e.g. [1, -1, -1] for normals stored with y up and z towards the
+        camera.
     :ivar names: 1-based frame numbers of the selected frames, as 4-digit strings.
     :ivar classes: the 40 NYU40 class names (label i is classes[i]).
     :ivar colors: one [r, g, b] per class.
@@ -109,7 +120,8 @@ class NyudMat:
     K = NYU_K
 
     def __init__(self, path: str, *, mapping: Optional[str] = None,
-                 splits: Optional[str] = None, split: Optional[str] = None):
+                 splits: Optional[str] = None, split: Optional[str] = None,
+                 normals: Optional[str] = None, normals_signs: tuple = (1, 1, 1)):
         self.path = path
         self._file, self._pid = None, None
         count = self._check_layout()
@@ -124,6 +136,18 @@ class NyudMat:
                 raise DatasetFormatError(f'{splits}: {key} must hold frame numbers 1-{count}')
         self._indices = indices
         self.names = [f'{i + 1:04d}' for i in indices]
+        self._normals, self._signs = normals, np.asarray(normals_signs, np.float32)
+        self._with_normals = set()
+        if normals is not None:
+            if not os.path.isdir(normals):
+                raise DatasetFormatError(f'{normals}: normals folder not found')
+            if self._signs.shape != (3,) or not np.isin(self._signs, (-1, 1)).all():
+                raise ValueError(f'normals_signs must be three of +1/-1, got {normals_signs}')
+            self._with_normals = {n for n in self.names
+                                  if os.path.isfile(self._normals_path(n))}
+
+    def _normals_path(self, name: str) -> str:
+        return os.path.join(self._normals, name + '.png')
 
     def _check_layout(self) -> int:
         try:
@@ -153,7 +177,8 @@ class NyudMat:
 
     def has(self, index: int, task: str) -> bool:
         """Return whether sample `index` has `task` (depth always; labels with a mapping)."""
-        return task == 'depth' or (task == 'segmentation' and self._lut is not None)
+        return (task == 'depth' or (task == 'segmentation' and self._lut is not None)
+                or (task == 'normals' and self.names[index] in self._with_normals))
 
     def __getitem__(self, index: int) -> Sample:
         f, frame = self._h5(), int(self._indices[index])
@@ -165,6 +190,13 @@ class NyudMat:
                 raise DatasetFormatError(f'{self.path}: frame {frame + 1} has raw label '
                                          f'{int(raw.max())} beyond the class mapping')
             targets['segmentation'] = self._lut[raw]
+        if self.has(index, 'normals'):
+            path = self._normals_path(self.names[index])
+            normals = read_target(path, 'normals') * self._signs
+            if normals.shape[:2] != image.shape[:2]:
+                raise DatasetFormatError(f'{path}: size {normals.shape[:2]} differs from its '
+                                         f'image {image.shape[:2]}')
+            targets['normals'] = normals
         return Sample(name=self.names[index], image=image, targets=targets)
 
 

@@ -39,7 +39,7 @@ from ..data.bag_writer import BagTopics
 from ..data.folder_format import DatasetFormatError
 from ..inference import Predictor
 from ..inference.preprocess import pixel_statistics, to_network_input, upsample
-from ..metrics import IGNORE
+from ..tasks import IGNORE_LABEL
 
 
 def sample_logits(predictor: Predictor, frames, pixels: int, offset: int,
@@ -64,7 +64,7 @@ def sample_logits(predictor: Predictor, frames, pixels: int, offset: int,
             scores = upsample(predictor.backend(batch)['segmentation'].float(),
                               image.shape[:2])[0]
         ids = truth.astype(np.int64).ravel()
-        valid = np.flatnonzero(ids != IGNORE)
+        valid = np.flatnonzero(ids != IGNORE_LABEL)
         chosen = rng.choice(valid, min(pixels, valid.size), replace=False)
         logits.append(scores.flatten(1)[:, torch.from_numpy(chosen)].T)
         labels.append(torch.from_numpy(ids[chosen] + offset))

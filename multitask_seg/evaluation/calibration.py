@@ -24,7 +24,7 @@ in bin|; 0 is perfectly calibrated.
 
 import numpy as np
 
-from ..metrics import IGNORE
+from ..tasks import IGNORE_LABEL
 
 BINS = 15
 
@@ -63,7 +63,7 @@ class Calibration:
         confidence = np.asarray(confidence, np.float64)
         bins = len(self.count)
         if truth is not None and truth.shape == confidence.shape:
-            valid = truth != IGNORE
+            valid = truth != IGNORE_LABEL
             b = self._bin(confidence[valid])
             self.count += np.bincount(b, minlength=bins)
             self.confidence_sum += np.bincount(b, confidence[valid], minlength=bins)

@@ -30,7 +30,8 @@ from matplotlib.figure import Figure
 import numpy as np
 
 from .scoring import DistanceErrors, Sample
-from ..metrics import IGNORE, SegmentationMetric
+from ..metrics import SegmentationMetric
+from ..tasks import IGNORE_LABEL
 
 TITLES = ('RGB', 'true labels', 'predicted labels', 'true depth (m)', 'predicted depth (m)',
           '|error| (m)')
@@ -44,9 +45,10 @@ def _save(figure: Figure, path: Path) -> str:
 
 def colorize(labels: np.ndarray, colors: list[list[int]]) -> np.ndarray:
     """Return (H, W, 3) uint8 class colours of (H, W) ids; ignore and unknown ids are black."""
-    lut = np.zeros((max(len(colors), IGNORE + 1, int(labels.max(initial=0)) + 1), 3), np.uint8)
+    lut = np.zeros((max(len(colors), IGNORE_LABEL + 1, int(labels.max(initial=0)) + 1), 3),
+                   np.uint8)
     lut[:len(colors)] = np.asarray(colors, np.uint8).reshape(-1, 3)
-    lut[IGNORE] = 0
+    lut[IGNORE_LABEL] = 0
     return lut[labels]
 
 

@@ -29,7 +29,7 @@ from .stability import Stability
 from .streaming import current_frames, CURVE_STEPS, frame_period, GAP, StreamingAccuracy
 from .warp import warp_previous
 from ..checkpoint import ModelInfo
-from ..metrics import IGNORE
+from ..tasks import IGNORE_LABEL
 
 CONFIDENCE = 'segmentation_confidence'
 
@@ -37,7 +37,7 @@ CONFIDENCE = 'segmentation_confidence'
 def shift_labels(labels: np.ndarray, offset: int) -> np.ndarray:
     """Return ground-truth ids moved by ``offset`` into the model's classes (255 stays)."""
     labels = labels.astype(np.int64)
-    return np.where(labels == IGNORE, IGNORE, labels + offset)
+    return np.where(labels == IGNORE_LABEL, IGNORE_LABEL, labels + offset)
 
 
 class RobotMetrics:

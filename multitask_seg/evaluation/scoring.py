@@ -15,11 +15,13 @@
 """
 One scorer for every mode: metrics over the whole set, counts, and what the pictures need.
 
-Ground truth comes as a bag sample's targets ('segmentation' (H, W) uint8 ids, 255 =
-ignore; 'depth' (H, W) float32 metres, 0 = invalid); predictions as the node publishes
-them ('segmentation' (H, W) class ids; 'depth' (H, W) float32 metres, NaN or 0 where the
-model gives no depth). Segmentation and depth figures come from ``multitask_seg.metrics``,
-accumulated over the set as the paper's authors computed them.
+Ground truth comes as a sample's targets, predictions as the node publishes them (each
+task's arrays and validity rule are in ``multitask_seg.tasks``: 'segmentation' (H, W) ids,
+255 = ignore; 'depth' (H, W) float32 metres, 0 or NaN = invalid; 'normals' (H, W, 3) unit
+vectors, all 0 = invalid). Each task is scored by the accumulator of
+``multitask_seg.metrics`` that the registry names, over the whole set as the paper's
+authors computed it. Pixels valid in the truth but not in the prediction (depth outside
+the trained range, say) are left out and show as lower coverage, not as errors.
 """
 
 from dataclasses import dataclass, field
@@ -28,7 +30,7 @@ from typing import Callable
 import numpy as np
 
 from ..checkpoint import ModelInfo
-from ..metrics import DepthMetric, IGNORE, SegmentationMetric
+from ..tasks import IGNORE_LABEL, TASKS
 
 # Ground-truth distance bins of the depth-error picture.
 DISTANCE_BINS = 32
@@ -43,7 +45,7 @@ class Sample:
 
     :ivar image: (H, W, 3) uint8 RGB.
     :ivar truth: ground truth targets (see the module docs).
-    :ivar prediction: predicted 'segmentation' and 'depth' (see the module docs).
+    :ivar prediction: predicted tasks (see the module docs).
     """
 
     image: np.ndarray
@@ -113,8 +115,11 @@ class Scorer:
         self.frames = frames
         self.depth_cap = depth_cap
         self.label_offset = label_offset
-        self.segmentation = SegmentationMetric(len(info.classes)) if info.classes else None
-        self.depth = DepthMetric(cap=depth_cap)
+        metrics = {name: task.metric(len(info.classes), depth_cap)
+                   for name, task in TASKS.items()}
+        self.metrics = {name: m for name, m in metrics.items() if m is not None}
+        # Valid ground-truth pixels per task, the denominator of its coverage.
+        self._truth_pixels = dict.fromkeys(self.metrics, 0)
         top = depth_cap or float(info.depth_range[1])
         self.distance = DistanceErrors(np.linspace(0.0, top, DISTANCE_BINS + 1))
         self.scored = self.missing = self.failed = 0
@@ -126,7 +131,6 @@ class Scorer:
         # turn to the next one scored.
         self._keep = sorted(set(np.linspace(0, frames - 1, min(samples, frames)).round()
                                 .astype(int).tolist()))
-        self._depth_truth_pixels = 0
 
     def add(self, index: int, image: np.ndarray | Callable[[], np.ndarray],
             truth: dict[str, np.ndarray], prediction: dict[str, np.ndarray]) -> None:
@@ -139,39 +143,47 @@ class Scorer:
         :param truth: ground truth targets; tasks without ground truth are not scored.
         :param prediction: predicted tasks, at the image's size.
         """
-        tasks = [t for t in ('segmentation', 'depth') if t in truth and t in prediction]
+        tasks = [t for t in self.metrics if t in truth and t in prediction]
         for task in tasks:
             if prediction[task].shape != truth[task].shape:
-                self.fail(index, f'{task} prediction is {prediction[task].shape[:2]}, '
-                                 f'ground truth {truth[task].shape[:2]}')
+                self.fail(index, f'{task} prediction is {prediction[task].shape}, '
+                                 f'ground truth {truth[task].shape}')
                 return
         truth = dict(truth)
         if 'segmentation' in truth:
             labels = truth['segmentation'].astype(np.int64)
-            truth['segmentation'] = np.where(labels == IGNORE, IGNORE, labels + self.label_offset)
-        if 'segmentation' in tasks and self.segmentation is not None:
-            self.segmentation.update(prediction['segmentation'], truth['segmentation'])
-        if 'depth' in tasks:
-            self._add_depth(prediction['depth'], truth['depth'])
+            truth['segmentation'] = np.where(labels == IGNORE_LABEL, IGNORE_LABEL,
+                                             labels + self.label_offset)
+        for task in tasks:
+            self._add(task, prediction[task], truth[task])
         self.scored += 1
         if self._keep and index >= self._keep[0]:
             self.samples.append(Sample(image() if callable(image) else image, truth,
                                        prediction))
             self._keep = [k for k in self._keep if k > index]
 
-    def _add_depth(self, pred: np.ndarray, truth: np.ndarray) -> None:
-        truth_valid = np.isfinite(truth) & (truth > 0)
-        if self.depth_cap is not None:
+    def _add(self, task: str, pred: np.ndarray, truth: np.ndarray) -> None:
+        rule = TASKS[task]
+        truth_valid = rule.valid(truth)
+        if rule.capped and self.depth_cap is not None:
             truth_valid &= truth <= self.depth_cap
-        # Pixels the node reports no depth for (outside the trained range) are left out
-        # and show up as lower coverage instead of as errors of an arbitrary size.
-        valid = truth_valid & np.isfinite(pred) & (pred > 0)
-        self._depth_truth_pixels += int(truth_valid.sum())
-        self.depth.update(pred, np.where(valid, truth, 0.0))
-        p = pred[valid]
-        if self.depth_cap is not None:
-            p = np.minimum(p, self.depth_cap)
-        self.distance.update(p, truth[valid])
+        # Pixels the node reports nothing for (depth outside the trained range) are left
+        # out and show up as lower coverage instead of as errors of an arbitrary size.
+        valid = truth_valid & rule.valid(pred)
+        self._truth_pixels[task] += int(truth_valid.sum())
+        mask = valid[..., None] if truth.ndim > valid.ndim else valid
+        self.metrics[task].update(pred, np.where(mask, truth, rule.fill))
+        if task == 'depth':
+            # The error-by-distance picture is the evaluator's own view of depth.
+            p = pred[valid]
+            if self.depth_cap is not None:
+                p = np.minimum(p, self.depth_cap)
+            self.distance.update(p, truth[valid])
+
+    @property
+    def segmentation(self):
+        """Return the segmentation accumulator, or None (the report draws its matrix)."""
+        return self.metrics.get('segmentation')
 
     def miss(self) -> None:
         """Count a frame the model gave no (complete) output for."""
@@ -202,13 +214,14 @@ class Scorer:
                           'missing': self.missing, 'failed': self.failed,
                           'unseen': self.frames - self.scored - self.missing - self.failed},
                'errors': list(self.errors)}
-        if self.segmentation is not None and self.segmentation.state['confusion'].sum():
-            seg = self.segmentation.compute()
-            seg['iou'] = dict(zip(self.info.classes, seg['iou']))
-            out['segmentation'] = seg
-        if self._depth_truth_pixels:
-            depth = self.depth.compute()
-            depth['cap'] = self.depth_cap
-            depth['coverage'] = depth['pixels'] / self._depth_truth_pixels
-            out['depth'] = depth
+        for task, metric in self.metrics.items():
+            if not self._truth_pixels[task]:
+                continue
+            figures = metric.compute()
+            if 'iou' in figures:
+                figures['iou'] = dict(zip(self.info.classes, figures['iou']))
+            if TASKS[task].capped:
+                figures['cap'] = self.depth_cap
+            figures['coverage'] = figures['pixels'] / self._truth_pixels[task]
+            out[task] = figures
         return out

@@ -25,7 +25,7 @@ there (its true depth there differs by more than ``OCCLUSION``) get no previous 
 
 import numpy as np
 
-from ..metrics import IGNORE
+from ..tasks import IGNORE_LABEL
 
 # Relative depth difference past which the traced point was hidden in the previous frame.
 OCCLUSION = 0.05
@@ -90,7 +90,8 @@ def warp_previous(previous: tuple[dict, dict], depth: np.ndarray, K: np.ndarray,
 
     out_truth, out_pred = {}, {}
     if 'segmentation' in truth:
-        out_truth['segmentation'] = np.where(valid, truth['segmentation'][rows, cols], IGNORE)
+        out_truth['segmentation'] = np.where(valid, truth['segmentation'][rows, cols],
+                                             IGNORE_LABEL)
     out_truth['depth'] = np.where(valid, depth_here(truth['depth']), 0.0).astype(np.float32)
     if 'segmentation' in pred:
         out_pred['segmentation'] = pred['segmentation'][rows, cols]

@@ -27,10 +27,10 @@ import numpy as np
 import torch
 
 from .network_backend import NetworkBackend
-from .preprocess import (check_image, labels_from_logits, pixel_statistics, to_network_input,
-                         upsample)
+from .preprocess import check_image, pixel_statistics, to_network_input
 from ..checkpoint import ModelInfo
 from ..model import MultiTaskNet
+from ..tasks import TASKS
 
 # Past this many pixels per image the full-resolution outputs alone would take gigabytes.
 DEFAULT_MAX_PIXELS = 4096 * 4096
@@ -130,9 +130,10 @@ class Predictor:
         :param confidence: also return 'segmentation_confidence', the (H, W) float32
             softmax probability of each pixel's predicted class (of the logits divided by
             the checkpoint's temperature).
-        :return: One dict per image, at that image's resolution: 'segmentation' (H, W) uint8
-            class ids (uint16 past 255 classes), 'depth' (H, W) float32 metres clipped to
-            the checkpoint's depth_range, 'normals' (H, W, 3) float32 unit vectors.
+        :return: One dict per image, at that image's resolution, each task post-processed
+            by its rule in ``multitask_seg.tasks``: 'segmentation' (H, W) uint8 class ids
+            (uint16 past 255 classes), 'depth' (H, W) float32 metres clipped to the
+            checkpoint's depth_range, 'normals' (H, W, 3) float32 unit vectors.
         """
         for image in images:
             check_image(image, self.max_pixels)
@@ -149,7 +150,8 @@ class Predictor:
                 size = images[i].shape[:2]
                 results[i] = {}
                 for name, out in outputs.items():
-                    results[i].update(self._finish(name, out[k:k + 1], size, confidence))
+                    results[i].update(TASKS[name].finish(out[k:k + 1], size, self.info,
+                                                         confidence))
             t3 = time.perf_counter()
             times['preprocess'] += t1 - t0
             times['infer'] += t2 - t1
@@ -169,20 +171,3 @@ class Predictor:
             key = self.network_size or image.shape[:2]
             groups.setdefault(tuple(key), []).append(i)
         return list(groups.values())
-
-    def _finish(self, name: str, output: torch.Tensor, size: tuple[int, int],
-                confidence: bool) -> dict[str, np.ndarray]:
-        if name == 'segmentation':
-            if confidence and self.info.temperature != 1.0:
-                # Dividing by T > 0 keeps every argmax: only the confidence changes.
-                output = output / self.info.temperature
-            labels, probability = labels_from_logits(output, size, confidence)
-            if confidence:
-                return {name: labels, 'segmentation_confidence': probability}
-            return {name: labels}
-        full = upsample(output, size)[0]
-        if name == 'depth':
-            low, high = self.info.depth_range
-            return {name: full[0].clamp(low, high).contiguous().numpy()}
-        normals = torch.nn.functional.normalize(full, dim=0)
-        return {name: normals.permute(1, 2, 0).contiguous().numpy()}

@@ -12,7 +12,12 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""Image checks, normalisation and resizing before the network; upsampling after it."""
+"""
+Image checks, normalisation and resizing before the network.
+
+What follows the network (upsampling, argmax, clamping) is each task's rule in
+``multitask_seg.tasks``; ``upsample`` and ``labels_from_logits`` are re-exported here.
+"""
 
 from typing import Sequence
 import warnings
@@ -20,6 +25,11 @@ import warnings
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+from ..tasks import labels_from_logits, upsample
+
+__all__ = ['check_image', 'labels_from_logits', 'pixel_statistics', 'to_network_input',
+           'upsample']
 
 
 def check_image(image: np.ndarray, max_pixels: int) -> None:
@@ -73,33 +83,3 @@ def _normalise(images: np.ndarray, mean: torch.Tensor, std: torch.Tensor) -> tor
         warnings.simplefilter('ignore', UserWarning)
         batch = torch.from_numpy(images).permute(0, 3, 1, 2).float()
     return batch.sub_(mean).div_(std)
-
-
-def upsample(output: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    """Bilinearly resize a (N, C, h, w) network output to (N, C, H, W)."""
-    if tuple(output.shape[-2:]) == tuple(size):
-        return output
-    return F.interpolate(output, size=size, mode='bilinear', align_corners=False)
-
-
-def labels_from_logits(logits: torch.Tensor, size: tuple[int, int],
-                       confidence: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
-    """
-    Map (1, C, h, w) logits to (H, W) class ids: uint8, or uint16 past 255 classes.
-
-    Class id 255 stays reserved for 'ignore' in uint8 label images.
-
-    :param confidence: also return the (H, W) float32 softmax probability of each
-        pixel's class (else None).
-    """
-    # Channels-last logits make both the resize and the per-pixel max run on
-    # contiguous class vectors: about 7x faster than the default layout here.
-    logits = logits.contiguous(memory_format=torch.channels_last)
-    scores = upsample(logits, size).permute(0, 2, 3, 1)[0]
-    best, ids = scores.max(-1)
-    dtype = np.uint8 if logits.shape[1] <= 255 else np.uint16
-    labels = ids.to(torch.int32).numpy().astype(dtype)
-    if not confidence:
-        return labels, None
-    # max softmax = 1 / sum(exp(score - max score)).
-    return labels, (1.0 / (scores - best[..., None]).exp().sum(-1)).numpy()

@@ -16,9 +16,12 @@
 
 from dataclasses import dataclass, field
 
-# A task's name says what its output means; the channel count of depth and normals is fixed.
-TASK_KINDS = ('segmentation', 'depth', 'normals')
-FIXED_CHANNELS = {'depth': 1, 'normals': 3}
+from ..tasks import TASKS
+
+# A task's name says what its output means (multitask_seg.tasks); only the number of
+# segmentation classes is free.
+TASK_KINDS = tuple(TASKS)
+FIXED_CHANNELS = {name: task.channels for name, task in TASKS.items() if task.channels}
 
 
 @dataclass

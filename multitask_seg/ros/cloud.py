@@ -17,7 +17,9 @@ Organised point clouds from a depth image and pinhole intrinsics. No rclpy here.
 
 The layout is what sensor_msgs_py.point_cloud2 and rviz read: x, y, z float32 metres in
 the camera's optical frame (x right, y down, z forward), rgb as a float32 whose bits are
-0x00RRGGBB, and label, the uint32 class id; 20 bytes per point, little-endian.
+0x00RRGGBB, and label, the uint32 class id; 20 bytes per point, little-endian. A model
+with surface normals adds normal_x, normal_y, normal_z (float32, the unit normal in the
+optical frame, as PCL's PointNormal names them; 32 bytes per point).
 Pixels without valid depth become NaN points, so the cloud keeps its image layout.
 """
 
@@ -31,13 +33,19 @@ POINT_DTYPE = np.dtype({
     'offsets': [0, 4, 8, 12, 16],
     'itemsize': 20,
 })
-FIELDS = [
-    PointField(name='x', offset=0, datatype=PointField.FLOAT32, count=1),
-    PointField(name='y', offset=4, datatype=PointField.FLOAT32, count=1),
-    PointField(name='z', offset=8, datatype=PointField.FLOAT32, count=1),
-    PointField(name='rgb', offset=12, datatype=PointField.FLOAT32, count=1),
-    PointField(name='label', offset=16, datatype=PointField.UINT32, count=1),
-]
+NORMAL_POINT_DTYPE = np.dtype({
+    'names': POINT_DTYPE.names + ('normal_x', 'normal_y', 'normal_z'),
+    'formats': ['<f4', '<f4', '<f4', '<f4', '<u4', '<f4', '<f4', '<f4'],
+    'offsets': [0, 4, 8, 12, 16, 20, 24, 28],
+    'itemsize': 32,
+})
+DATATYPES = {np.dtype('<f4'): PointField.FLOAT32, np.dtype('<u4'): PointField.UINT32}
+
+
+def point_fields(dtype: np.dtype) -> list[PointField]:
+    """Return the PointFields that describe a structured point dtype."""
+    return [PointField(name=name, offset=offset, datatype=DATATYPES[field], count=1)
+            for name, (field, offset) in dtype.fields.items()]
 
 
 def pack_rgb(rgb: np.ndarray) -> np.ndarray:
@@ -48,7 +56,7 @@ def pack_rgb(rgb: np.ndarray) -> np.ndarray:
 
 
 def cloud_points(depth: np.ndarray, k: np.ndarray, rgb: np.ndarray, labels: np.ndarray,
-                 decimation: int = 1) -> np.ndarray:
+                 decimation: int = 1, normals: np.ndarray | None = None) -> np.ndarray:
     """
     Back-project a depth image to an organised structured array of POINT_DTYPE.
 
@@ -57,9 +65,11 @@ def cloud_points(depth: np.ndarray, k: np.ndarray, rgb: np.ndarray, labels: np.n
     :param rgb: (H, W, 3) uint8 colour per pixel.
     :param labels: (H, W) class ids.
     :param decimation: keep every n-th row and column, pixel (0, 0) first.
+    :param normals: (H, W, 3) unit normals per pixel, or None.
 
-    :return: (ceil(H / n), ceil(W / n)) POINT_DTYPE array: x = (u - cx) z / fx,
-        y = (v - cy) z / fy, with (u, v) the pixel's column and row.
+    :return: (ceil(H / n), ceil(W / n)) POINT_DTYPE array (NORMAL_POINT_DTYPE with
+        normals): x = (u - cx) z / fx, y = (v - cy) z / fy, with (u, v) the pixel's
+        column and row.
     """
     if decimation < 1:
         raise ValueError(f'decimation must be >= 1, got {decimation}')
@@ -72,24 +82,27 @@ def cloud_points(depth: np.ndarray, k: np.ndarray, rgb: np.ndarray, labels: np.n
     z = np.where(np.isfinite(z), z, np.float32(np.nan))
     u = np.arange(depth.shape[1], dtype=np.float32)[step]
     v = np.arange(depth.shape[0], dtype=np.float32)[step]
-    points = np.empty(z.shape, POINT_DTYPE)
+    points = np.empty(z.shape, POINT_DTYPE if normals is None else NORMAL_POINT_DTYPE)
     points['x'] = (u[None, :] - np.float32(cx)) * z / np.float32(fx)
     points['y'] = (v[:, None] - np.float32(cy)) * z / np.float32(fy)
     points['z'] = z
     points['rgb'] = pack_rgb(rgb[step, step])
     points['label'] = labels[step, step]
+    if normals is not None:
+        for axis, name in enumerate(('normal_x', 'normal_y', 'normal_z')):
+            points[name] = normals[step, step, axis]
     return points
 
 
 def cloud_message(points: np.ndarray, header: Header) -> PointCloud2:
-    """Wrap an organised (rows, cols) POINT_DTYPE array as a PointCloud2."""
+    """Wrap an organised (rows, cols) array of cloud_points' dtypes as a PointCloud2."""
     msg = PointCloud2()
     msg.header = header
     msg.height, msg.width = points.shape
-    msg.fields = FIELDS
+    msg.fields = point_fields(points.dtype)
     msg.is_bigendian = False
-    msg.point_step = POINT_DTYPE.itemsize
-    msg.row_step = POINT_DTYPE.itemsize * points.shape[1]
+    msg.point_step = points.dtype.itemsize
+    msg.row_step = points.dtype.itemsize * points.shape[1]
     msg.is_dense = bool(np.isfinite(points['z']).all())
     msg.data = np.ascontiguousarray(points).tobytes()
     return msg

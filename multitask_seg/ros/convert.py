@@ -26,39 +26,51 @@ import numpy as np
 from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import Header
 
-from ..image_codecs import (DEPTH_ENCODINGS, depth_plane, FrameError, rgb_from_compressed,
-                            rgb_from_image)
+from ..image_codecs import DEPTH_ENCODINGS, FrameError, rgb_from_compressed, rgb_from_image
+from ..tasks import TASKS, valid_depth
 
 # Calibration and image aspect ratios may differ this much (relative) from rounding the
 # size of a resized image; more means another sensor mode or crop.
 ASPECT_TOLERANCE = 0.01
 
 __all__ = ['DEPTH_ENCODINGS', 'FrameError', 'rgb_from_compressed', 'rgb_from_image',
-           'color_message', 'depth_message', 'labels_message', 'scaled_camera_info']
+           'color_message', 'confidence_message', 'depth_message', 'image_message',
+           'labels_message', 'scaled_camera_info', 'task_message', 'valid_depth']
+
+
+def task_message(task: str, published: np.ndarray, header: Header,
+                 encoding: str | None = None) -> Image:
+    """
+    Wrap a task's published array as the Image its registry entry describes.
+
+    :param encoding: one of the task's encodings, or None for its default.
+    """
+    plane, encoding = TASKS[task].ros.plane(published, encoding)
+    return image_message(plane, header, encoding)
 
 
 def labels_message(labels: np.ndarray, header: Header) -> Image:
     """Wrap (H, W) uint8 or uint16 class ids as a mono8 or mono16 Image."""
-    encoding = 'mono8' if labels.dtype == np.uint8 else 'mono16'
-    return _image_message(labels, header, encoding)
+    return task_message('segmentation', labels, header)
 
 
 def confidence_message(confidence: np.ndarray, header: Header) -> Image:
     """Wrap (H, W) probabilities of the predicted classes as a 32FC1 Image."""
-    return _image_message(np.asarray(confidence, np.float32), header, '32FC1')
+    return image_message(np.asarray(confidence, np.float32), header, '32FC1')
 
 
 def color_message(rgb: np.ndarray, header: Header) -> Image:
     """Wrap an (H, W, 3) uint8 RGB array as an rgb8 Image."""
-    return _image_message(rgb, header, 'rgb8')
+    return image_message(rgb, header, 'rgb8')
 
 
 def depth_message(depth: np.ndarray, header: Header, encoding: str) -> Image:
     """Wrap (H, W) float32 metres (NaN invalid) as a depth Image (see ``depth_plane``)."""
-    return _image_message(depth_plane(depth, encoding), header, encoding)
+    return task_message('depth', depth, header, encoding)
 
 
-def _image_message(array: np.ndarray, header: Header, encoding: str) -> Image:
+def image_message(array: np.ndarray, header: Header, encoding: str) -> Image:
+    """Wrap an (H, W) or (H, W, C) array as an Image of ``encoding``, native byte order."""
     array = np.ascontiguousarray(array)
     msg = Image()
     msg.header = header

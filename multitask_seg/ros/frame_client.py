@@ -37,6 +37,7 @@ OUTPUTS = {
     'segmentation/confidence': Image,
     'depth/image': Image,
     'depth/camera_info': CameraInfo,
+    'normals/image': Image,
     'points': PointCloud2,
 }
 

@@ -25,7 +25,10 @@ image's header:
                               the checkpoint's temperature)
     <c>/depth/image           32FC1 metres (NaN invalid) or 16UC1 millimetres (0 invalid)
     <c>/depth/camera_info     the camera info, scaled to the output size if it differs
-    <c>/points                organised PointCloud2: x y z rgb label (see cloud.py)
+    <c>/normals/image         32FC3 unit surface normals, optical frame (0 invalid)
+    <c>/points                organised PointCloud2: x y z rgb label [normal_x/y/z]
+
+each only for the tasks the model has (topics and encodings: ``multitask_seg.tasks``).
 
 Colour images, confidences and clouds are computed only while someone subscribes. Class
 names and colours are the read-only parameters ``class_names`` and ``class_colors``
@@ -58,13 +61,13 @@ from std_msgs.msg import String
 
 from .cloud import cloud_message, cloud_points
 from .colorize import colorize, palette_lut
-from .convert import (color_message, confidence_message, depth_message, FrameError,
-                      labels_message, rgb_from_compressed, rgb_from_image, scaled_camera_info)
+from .convert import (color_message, confidence_message, FrameError, rgb_from_compressed,
+                      rgb_from_image, scaled_camera_info, task_message)
 from .diagnostics import NodeStats, reason_key
 from .params import parameter_descriptor, PARAMETERS, parse_settings, Settings
 from .worker import BatchWorker, LatestFrames
 from ..inference import Predictor
-from ..inference.depth_validity import valid_depth
+from ..tasks import IGNORE_LABEL, TASKS
 
 NODE_NAME = 'multitask_seg'
 RELIABILITY = {'sensor_data': ReliabilityPolicy.BEST_EFFORT,
@@ -94,11 +97,10 @@ class Frame:
 
 @dataclass
 class Outputs:
-    """One camera's publishers; None for a task the model does not have."""
+    """One camera's publishers: one per task of the model, and None where not needed."""
 
-    labels: Any
+    tasks: dict[str, Any]
     color: Any
-    depth: Any
     info: Any
     points: Any
     confidence: Any = None
@@ -212,15 +214,15 @@ class SegmentationNode(LifecycleNode):
         tasks = self._predictor.tasks
         self._declare_class_parameters(info.classes, info.colors)
         self._lut = palette_lut(info.colors or [[0, 0, 0]],
-                                np.uint8 if len(info.classes) <= 255 else np.uint16)
+                                np.uint8 if len(info.classes) <= IGNORE_LABEL else np.uint16)
         out_qos = qos_profile(settings.output_qos, settings.output_depth)
         for camera in settings.cameras:
             seg = 'segmentation' in tasks
             depth = 'depth' in tasks
             self._outputs[camera] = Outputs(
-                labels=self._publisher(Image, f'{camera}/segmentation/labels', out_qos, seg),
+                tasks={task: self.create_publisher(Image, f'{camera}/{TASKS[task].ros.topic}',
+                                                   out_qos) for task in tasks},
                 color=self._publisher(Image, f'{camera}/segmentation/color', out_qos, seg),
-                depth=self._publisher(Image, f'{camera}/depth/image', out_qos, depth),
                 info=self._publisher(CameraInfo, f'{camera}/depth/camera_info', out_qos,
                                      depth),
                 points=self._publisher(PointCloud2, f'{camera}/points', out_qos, depth),
@@ -324,7 +326,8 @@ class SegmentationNode(LifecycleNode):
 
     def _release(self) -> None:
         for outputs in self._outputs.values():
-            for publisher in vars(outputs).values():
+            for publisher in [*outputs.tasks.values(), outputs.color, outputs.info,
+                              outputs.points]:
                 if publisher is not None:
                     self.destroy_publisher(publisher)
         self._outputs = {}
@@ -412,23 +415,29 @@ class SegmentationNode(LifecycleNode):
         outputs = self._outputs[camera]
         header = frame.msg.header
         height, width = image.shape[:2]
-        labels = result.get('segmentation')
+        published = {task: TASKS[task].published(result[task], self._predictor.info)
+                     for task in outputs.tasks}
+        for task, publisher in outputs.tasks.items():
+            parameter = TASKS[task].ros.encoding_parameter
+            encoding = getattr(settings, parameter) if parameter else None
+            publisher.publish(task_message(task, published[task], header, encoding))
+        labels = published.get('segmentation')
         if labels is not None:
-            outputs.labels.publish(labels_message(labels, header))
             if outputs.color.get_subscription_count():
                 color = colorize(labels, self._lut, image, settings.overlay_alpha)
                 outputs.color.publish(color_message(color, header))
-            if 'segmentation_confidence' in result and outputs.confidence.get_subscription_count():
+            if ('segmentation_confidence' in result
+                    and outputs.confidence.get_subscription_count()):
                 outputs.confidence.publish(confidence_message(result['segmentation_confidence'],
                                                               header))
-        if 'depth' in result:
-            depth = valid_depth(result['depth'], self._predictor.info.depth_range)
-            outputs.depth.publish(depth_message(depth, header, settings.depth_encoding))
+        depth = published.get('depth')
+        if depth is not None:
             info = self._camera_info(camera, height, width, header)
             if info is not None:
                 outputs.info.publish(info)
                 if outputs.points.get_subscription_count():
-                    self._publish_cloud(camera, outputs, depth, info, image, labels)
+                    self._publish_cloud(camera, outputs, depth, info, image, labels,
+                                        published.get('normals'))
         now = time.monotonic()
         stamp = Time.from_msg(header.stamp, clock_type=self.get_clock().clock_type)
         since_stamp = (self.get_clock().now() - stamp).nanoseconds / 1e9
@@ -456,13 +465,15 @@ class SegmentationNode(LifecycleNode):
         return scaled
 
     def _publish_cloud(self, camera: str, outputs: Outputs, depth: np.ndarray,
-                       info: CameraInfo, image: np.ndarray, labels: np.ndarray | None) -> None:
+                       info: CameraInfo, image: np.ndarray, labels: np.ndarray | None,
+                       normals: np.ndarray | None) -> None:
         if labels is None:
             labels = np.zeros(depth.shape, np.uint8)
         if self.settings.cloud_color == 'class':
             image = self._lut[labels]
         try:
-            points = cloud_points(depth, info.k, image, labels, self.settings.cloud_decimation)
+            points = cloud_points(depth, info.k, image, labels, self.settings.cloud_decimation,
+                                  normals)
         except ValueError as exc:
             self._log_throttled((camera, 'cloud'), f'camera {camera}: no point cloud: {exc}')
             return

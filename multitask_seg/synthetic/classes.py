@@ -13,6 +13,8 @@
 # limitations under the License.
 """Class names and label colours of the two synthetic domains."""
 
+from ..tasks import IGNORE_LABEL
+
 DOMAINS = ('indoor', 'outdoor')
 
 # Index order is the label id written to segmentation PNGs; 255 means ignore.
@@ -37,7 +39,7 @@ COLORS = {
     ),
 }
 
-IGNORE_LABEL = 255
+__all__ = ['CLASSES', 'class_id', 'COLORS', 'DOMAINS', 'IGNORE_LABEL']
 
 
 def class_id(domain: str, name: str) -> int:
