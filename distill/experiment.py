@@ -23,7 +23,8 @@ The paper's experiment in miniature, on synthetic scenes, as one resumable comma
 3. the teacher pseudo-labels the target frames that lack segmentation;
 4. train MobileNet-v2 students: (a) target labels only, (b) plus pseudo-labels; and one
    joint student over both domains with a union segmentation head;
-5. score everything on the held-out test scenes; write results.json and results.md;
+5. score everything on the held-out test scenes as multitask_seg_eval would score the node's
+   outputs (see train.evaluate); write results.json and results.md;
 6. store the joint student with float16 weights as default.pt (the package's bundled model:
    copy it to multitask_seg/bundled/default.pt).
 
@@ -297,8 +298,11 @@ def markdown(results: dict) -> str:
     for row in results['rows']:
         grouped.setdefault(row['title'], []).append(row)
     size = 'x'.join(str(v) for v in (results['config']['width'], results['config']['height']))
-    lines = [f'| model | test set | mIoU % | RMSE lin (m) | RMSE log | params | GMACs at {size} '
-             f'| train min | seeds |', '|---|---|---|---|---|---|---|---|---|']
+    # Depth errors count only pixels the node would publish a depth for; coverage says how
+    # many of the ground truth's those are.
+    lines = [f'| model | test set | mIoU % | RMSE lin (m) | RMSE log | depth coverage % | params '
+             f'| GMACs at {size} | train min | seeds |',
+             '|---|---|---|---|---|---|---|---|---|---|']
     for title, rows in grouped.items():
         sets = sorted({k.split('/')[0] for k in rows[0]['scores']})
         for test_set in sets:
@@ -311,7 +315,8 @@ def markdown(results: dict) -> str:
                 return text + (f' ± {np.std(values):.{digits}f}' if len(values) > 1 else '')
             lines.append(
                 f'| {title} | {test_set} | {stat("miou", 100, 1)} | {stat("rmse")} | '
-                f'{stat("rmse_log")} | {rows[0]["params"]:,} | {rows[0]["gmacs"]:.2f} | '
+                f'{stat("rmse_log")} | {stat("depth_coverage", 100, 1)} | '
+                f'{rows[0]["params"]:,} | {rows[0]["gmacs"]:.2f} | '
                 f'{np.mean([r["train_minutes"] for r in rows]):.1f} | {len(rows)} |')
     return '\n'.join(lines) + '\n'
 

@@ -102,18 +102,24 @@ class WeightedEpochSampler(Sampler[int]):
         return self.epoch_size // self.world_size - self.skip
 
 
-def collate(samples: list[dict], mean: Sequence[float], std: Sequence[float]) -> dict:
+def collate(samples: list[dict], mean: Sequence[float], std: Sequence[float],
+            memory_format: torch.memory_format = torch.channels_last) -> dict:
     """
     Stack same-size samples into a batch without inventing annotations.
+
+    The image batch is made once, in the memory layout the network runs in
+    (``memory_format``: channels-last, NHWC in memory, on CPUs; the default layout on CUDA),
+    so the training step uses it as it comes.
 
     :return: {'image': (N, 3, H, W) float32 normalised, 'targets': {task: (N, H, W) int64
         ids / (N, H, W) float32 metres / (N, 3, H, W) normals}, 'has': {task: (N,) bool}}.
         A task no sample has is absent from both dicts; samples lacking a task that
         others have get the 'missing' fill (255, 0 m, zero normals).
     """
+    # Normalising the stacked HWC bytes gives a channels-last batch: no copy for that layout.
     image = to_network_input([s['image'] for s in samples], None,
                              *pixel_statistics(mean, std))
-    batch = {'image': image.contiguous(), 'targets': {}, 'has': {}}
+    batch = {'image': image.contiguous(memory_format=memory_format), 'targets': {}, 'has': {}}
     tasks = sorted({t for s in samples for t in s['targets']})
     shape = samples[0]['image'].shape[:2]
     for task in tasks:

@@ -97,11 +97,17 @@ def _constant(step: int) -> float:
 
 
 def build_loader(view: TrainingView, sampler: WeightedEpochSampler, config: TrainConfig,
-                 info: ModelInfo) -> DataLoader:
-    """Batches of augmented samples in the sampler's (resumable) order."""
+                 info: ModelInfo, device: torch.device) -> DataLoader:
+    """Batches of augmented samples in the sampler's (resumable) order, laid out for device."""
     return DataLoader(view, batch_size=config.batch_size, sampler=view.keyed(sampler),
                       num_workers=config.num_workers, drop_last=True,
-                      collate_fn=partial(collate, mean=info.mean, std=info.std))
+                      collate_fn=partial(collate, mean=info.mean, std=info.std,
+                                         memory_format=training_layout(device)))
+
+
+def training_layout(device: torch.device) -> torch.memory_format:
+    """Return the layout the network trains in: NHWC is several times faster on CPUs."""
+    return torch.channels_last if device.type == 'cpu' else torch.contiguous_format
 
 
 def train_one_epoch(model, loader, optimizer, scheduler, config: TrainConfig, device,
@@ -121,9 +127,8 @@ def train_one_epoch(model, loader, optimizer, scheduler, config: TrainConfig, de
                disable=progress['rank'] != 0, initial=progress['step'],
                total=progress['step'] + len(loader), dynamic_ncols=True)
     for batch in bar:
-        image = batch['image'].to(device, non_blocking=True).contiguous(
-            memory_format=torch.channels_last if device.type == 'cpu'
-            else torch.contiguous_format)
+        # Already in the network's layout (see build_loader).
+        image = batch['image'].to(device, non_blocking=True)
         targets = {k: v.to(device, non_blocking=True) for k, v in batch['targets'].items()}
         with autocast:
             outputs = model(image)
@@ -162,8 +167,9 @@ def evaluate(model: MultiTaskNet, datasets: dict, specs, info: ModelInfo,
         '<dataset>/normals_rmse_deg' and '<dataset>/normals_within_<deg>'.
     :raises ValueError: a prediction does not fit its ground truth; names the dataset.
     """
-    predictor = Predictor.from_network(model, info, device=str(device),
-                                       channels_last=device.type == 'cpu')
+    predictor = Predictor.from_network(
+        model, info, device=str(device),
+        channels_last=training_layout(device) == torch.channels_last)
     results = {}
     for spec in specs:
         dataset = datasets[spec.name]
@@ -264,9 +270,7 @@ def main(argv: list[str] | None = None) -> int:
         scheduler.load_state_dict(extra['scheduler'])
         torch.set_rng_state(extra['rng'])
         progress.update(extra['progress'], rank=rank)
-    # NHWC runs this network several times faster on CPUs, in training as in inference.
-    layout = torch.channels_last if device.type == 'cpu' else torch.contiguous_format
-    model.to(device, memory_format=layout)
+    model.to(device, memory_format=training_layout(device))
     wrapped = DistributedDataParallel(model) if world > 1 else model
     log = Logbook(output, enabled=rank == 0, resume=args.resume)
 
@@ -287,8 +291,8 @@ def main(argv: list[str] | None = None) -> int:
         progress['epoch'] = epoch
         sampler.set_epoch(epoch, skip=progress['step'] * config.batch_size)
         started = time.monotonic()
-        losses = train_one_epoch(wrapped, build_loader(view, sampler, config, info), optimizer,
-                                 scheduler, config, device, progress, on_step)
+        losses = train_one_epoch(wrapped, build_loader(view, sampler, config, info, device),
+                                 optimizer, scheduler, config, device, progress, on_step)
         progress.update(epoch=epoch + 1, step=0)
         metrics = {}
         if rank == 0:

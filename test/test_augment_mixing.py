@@ -14,11 +14,14 @@
 
 """Joint augmentations keep tasks consistent; mixed batches never invent labels."""
 
+from functools import partial
+
 from distill.augment import (
     augment, AugmentConfig, horizontal_flip, random_crop, random_scale)
 from distill.mixing import collate, MixedDataset, WeightedEpochSampler
 import numpy as np
 import pytest
+import torch
 
 
 def sample(height=20, width=30, tasks=('segmentation', 'depth', 'normals')):
@@ -77,6 +80,25 @@ def test_collate_marks_missing_never_zero_class():
     assert (batch['targets']['segmentation'][1] == 255).all()
     assert (batch['targets']['depth'][0] == 0).all() and (batch['targets']['depth'][1] > 0).all()
     assert 'normals' not in batch['targets']
+
+
+def test_collate_builds_the_image_batch_in_the_networks_layout():
+    rng = np.random.default_rng(1)
+    samples = [{**sample(6, 10, ('depth',)), 'image': rng.integers(0, 256, (6, 10, 3), np.uint8)}
+               for _ in range(3)]
+    mean, std = [0.4, 0.5, 0.6], [0.2, 0.25, 0.3]
+    # Independently: scale to [0, 1], normalise per channel, move channels first.
+    expected = ((np.stack([s['image'] for s in samples]) / 255.0 - mean) / std).transpose(
+        0, 3, 1, 2)
+    for layout in (torch.channels_last, torch.contiguous_format):
+        image = collate(samples, mean, std, memory_format=layout)['image']
+        assert image.shape == (3, 3, 6, 10) and image.dtype == torch.float32
+        assert image.is_contiguous(memory_format=layout)
+        np.testing.assert_allclose(image.numpy(), expected, rtol=1e-5, atol=1e-5)
+    # Through a worker process too: the layout survives the trip to the training loop.
+    loader = torch.utils.data.DataLoader(samples, batch_size=3, num_workers=1,
+                                         collate_fn=partial(collate, mean=mean, std=std))
+    assert next(iter(loader))['image'].is_contiguous(memory_format=torch.channels_last)
 
 
 def test_sampler_weights_resume_and_ranks():
