@@ -27,7 +27,7 @@ from PIL import Image
 import pytest
 import torch
 
-INFO = SimpleNamespace(depth_range=[0.1, 10.0])
+INFO = SimpleNamespace(depth_range=[0.1, 10.0], temperature=1.0)
 
 
 def test_table_covers_three_tasks_with_their_channels_and_fills():
@@ -141,3 +141,13 @@ def test_padding_and_batches_use_each_tasks_fill_and_layout():
     assert batch['normals'].shape == (2, 3, 2, 2)
     assert batch['normals'][0, :, 0, 0].tolist() == [0, 0, 1]
     assert batch['normals'][1].abs().sum() == 0 and batch['depth'][1].sum() == 0
+
+
+def test_temperature_changes_the_confidence_not_the_labels():
+    # Scores (0, ln 3) at T = 2 become (0, ln 3 / 2): softmax sqrt(3) / (1 + sqrt(3)).
+    logits = torch.tensor([[[[0.0]], [[np.log(3.0)]]]], dtype=torch.float32)
+    info = SimpleNamespace(depth_range=[0.1, 10.0], temperature=2.0)
+    out = TASKS['segmentation'].finish(logits, (1, 1), info, True)
+    assert out['segmentation'].tolist() == [[1]]
+    np.testing.assert_allclose(out['segmentation_confidence'], [[3 ** 0.5 / (1 + 3 ** 0.5)]],
+                               rtol=1e-6)
