@@ -15,6 +15,7 @@
 """Point clouds: hand-computed points for a known depth and K, and the message layout."""
 
 from multitask_seg.ros.cloud import cloud_message, cloud_points, pack_rgb
+from multitask_seg.ros.rays import ray_table
 import numpy as np
 import pytest
 from sensor_msgs.msg import PointCloud2, PointField
@@ -50,7 +51,7 @@ def test_points_match_the_pinhole_model():
     rgb = np.zeros((3, 4, 3), np.uint8)
     rgb[1, 2] = (255, 128, 1)
     labels = np.arange(12, dtype=np.uint8).reshape(3, 4)
-    points = cloud_points(depth, K.ravel(), rgb, labels)
+    points = cloud_points(depth, ray_table(K.ravel(), [], 'plumb_bob', 3, 4), rgb, labels)
     assert points.shape == (3, 4)
     got = np.stack([points['x'], points['y'], points['z']], -1).reshape(-1, 3)
     np.testing.assert_allclose(got, hand_points(depth), rtol=1e-6)
@@ -61,8 +62,9 @@ def test_points_match_the_pinhole_model():
 def test_invalid_depth_gives_nan_points_and_decimation_keeps_the_grid():
     depth = np.full((5, 6), 2.0, np.float32)
     depth[0, 0] = np.nan
-    points = cloud_points(depth, K, np.zeros((5, 6, 3), np.uint8),
-                          np.zeros((5, 6), np.uint16), decimation=2)
+    points = cloud_points(depth, ray_table(K, [0.0] * 5, 'plumb_bob', 5, 6, 2),
+                          np.zeros((5, 6, 3), np.uint8), np.zeros((5, 6), np.uint16),
+                          decimation=2)
     assert points.shape == (3, 3)
     assert np.isnan(points['x'][0, 0]) and np.isnan(points['z'][0, 0])
     assert points['x'][2, 2] == pytest.approx((4 - 2.0) * 2.0 / 100.0)
@@ -71,8 +73,13 @@ def test_invalid_depth_gives_nan_points_and_decimation_keeps_the_grid():
 
 def test_uncalibrated_camera_is_refused():
     with pytest.raises(ValueError, match='focal length'):
-        cloud_points(np.ones((2, 2), np.float32), np.zeros(9), np.zeros((2, 2, 3), np.uint8),
-                     np.zeros((2, 2), np.uint8))
+        ray_table(np.zeros(9), [], '', 2, 2)
+
+
+def test_rays_of_another_size_are_refused():
+    with pytest.raises(ValueError, match='ray table'):
+        cloud_points(np.ones((4, 4), np.float32), ray_table(K, [], '', 4, 4),
+                     np.zeros((4, 4, 3), np.uint8), np.zeros((4, 4), np.uint8), decimation=2)
 
 
 def test_message_layout_reads_back():
@@ -80,7 +87,7 @@ def test_message_layout_reads_back():
     rgb = np.array([[[1, 2, 3], [4, 5, 6]], [[7, 8, 9], [10, 11, 12]]], np.uint8)
     labels = np.array([[0, 1], [2, 3]], np.uint8)
     header = Header(frame_id='camera_optical')
-    msg = cloud_message(cloud_points(depth, K, rgb, labels), header)
+    msg = cloud_message(cloud_points(depth, ray_table(K, [], '', 2, 2), rgb, labels), header)
     assert msg.header is header
     assert (msg.height, msg.width, msg.point_step, msg.is_dense) == (2, 2, 20, False)
     assert [f.name for f in msg.fields] == ['x', 'y', 'z', 'rgb', 'label']

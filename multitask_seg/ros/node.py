@@ -60,6 +60,7 @@ from .convert import (color_message, depth_message, FrameError, labels_message,
                       rgb_from_compressed, rgb_from_image, scaled_camera_info, valid_depth)
 from .diagnostics import NodeStats
 from .params import PARAMETERS, parse_settings, Settings
+from .rays import RayTables
 from .worker import BatchWorker, LatestFrames
 from ..inference import Predictor
 
@@ -118,6 +119,7 @@ class SegmentationNode(LifecycleNode):
         self._predictor: Predictor | None = None
         self._outputs: dict[str, Outputs] = {}
         self._infos: dict[str, CameraInfo] = {}
+        self._rays = RayTables()
         self._inputs: list[Any] = []
         self._worker: BatchWorker | None = None
         self._frames = LatestFrames()
@@ -130,6 +132,7 @@ class SegmentationNode(LifecycleNode):
         self._error = ''
         try:
             self.settings = self._declare_parameters()
+            self._rays = RayTables(self.settings.rectified_input)
             self.stats = NodeStats(self.settings.cameras, self.get_name(),
                                    self.settings.device)
             self.add_on_set_parameters_callback(self._on_set_parameters)
@@ -383,7 +386,9 @@ class SegmentationNode(LifecycleNode):
         if self.settings.cloud_color == 'class':
             image = self._lut[labels]
         try:
-            points = cloud_points(depth, info.k, image, labels, self.settings.cloud_decimation)
+            decimation = self.settings.cloud_decimation
+            rays = self._rays.table(camera, info, decimation)
+            points = cloud_points(depth, rays, image, labels, decimation)
         except ValueError as exc:
             self._log_throttled((camera, 'cloud'), f'camera {camera}: no point cloud: {exc}')
             return

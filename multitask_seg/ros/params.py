@@ -74,6 +74,9 @@ PARAMETERS = {
     'overlay_alpha': Spec(1.0, 'weight of the class colour in segmentation/color; below 1 '
                                'blends it over the camera image', read_only=False),
     'cloud_decimation': Spec(1, 'points: keep every n-th row and column', read_only=False),
+    'rectified_input': Spec(False, 'true: the images are rectified (image_rect), so points '
+                                   'use camera_info P and no distortion; false: raw images, '
+                                   'whose rays are undistorted with K and D'),
     'cloud_color': Spec('image', "points rgb field: 'image' (camera colour) or 'class'",
                         read_only=False),
     'deadline_ms': Spec(100.0, 'diagnostics WARN when the median receive-to-publish '
@@ -104,6 +107,7 @@ class Settings:
     depth_encoding: str
     overlay_alpha: float
     cloud_decimation: int
+    rectified_input: bool
     cloud_color: str
     deadline_ms: float
     diagnostics_period: float
@@ -186,6 +190,7 @@ def parse_settings(values: dict[str, Any]) -> Settings:
         depth_encoding=_one_of(values, 'depth_encoding', DEPTH_ENCODINGS),
         overlay_alpha=alpha,
         cloud_decimation=_at_least(values, 'cloud_decimation', 1),
+        rectified_input=values['rectified_input'],
         cloud_color=_one_of(values, 'cloud_color', CLOUD_COLORS),
         deadline_ms=values['deadline_ms'], diagnostics_period=values['diagnostics_period'],
         managed=values['managed'])
