@@ -17,7 +17,8 @@
 import os
 from typing import Iterator, Sequence
 
-from multitask_seg.data.folder_format import png_to_depth, read_png, TASK_DIRS
+from multitask_seg.data.folder_format import (META_FILE, parse_depth_scale, png_to_depth,
+                                              read_png, TASK_DIRS)
 from multitask_seg.data.registry import open_dataset as open_reader
 import numpy as np
 from torch.utils.data import Dataset, Sampler
@@ -57,6 +58,9 @@ class LabelledView(Dataset):
             if not os.path.isdir(os.path.join(folder, TASK_DIRS[task])):
                 raise FileNotFoundError(f'dataset {spec.name}: pseudo-label folder '
                                         f'{os.path.join(folder, TASK_DIRS[task])} not found')
+        # The labeller records its depth scale in meta.yaml; older folders hold millimetres.
+        self.depth_scale = (parse_depth_scale(os.path.join(self.pseudo['depth'], META_FILE))
+                            if 'depth' in self.pseudo else None)
 
     def __len__(self) -> int:
         """Return the number of samples."""
@@ -73,7 +77,8 @@ class LabelledView(Dataset):
             if task == 'segmentation':
                 targets[task] = read_png(path, ('L', 'P'), 'pseudo-label')
             else:
-                targets[task] = png_to_depth(read_png(path, ('I;16', 'I;16B'), 'pseudo-depth'))
+                targets[task] = png_to_depth(read_png(path, ('I;16', 'I;16B'), 'pseudo-depth'),
+                                             self.depth_scale)
         return {'name': sample.name, 'image': sample.image, 'targets': targets}
 
 

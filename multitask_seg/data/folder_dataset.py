@@ -20,7 +20,7 @@ import numpy as np
 
 from .folder_format import (
     CAMERA_FILE, DatasetFormatError, IGNORE_LABEL, IMAGE_DIR, META_FILE, parse_camera,
-    parse_meta, png_to_depth, read_png, TASK_DIRS)
+    parse_depth_scale, parse_meta, png_to_depth, read_png, TASK_DIRS)
 
 
 @dataclass
@@ -62,6 +62,7 @@ class FolderDataset:
     :ivar colors: one [r, g, b] per class.
     :ivar K: (3, 3) float64 intrinsics from camera.yaml, or None without one.
     :ivar size: (height, width) from camera.yaml, or None.
+    :ivar depth_scale: depth PNG units per metre (meta.yaml; millimetres if it names none).
     """
 
     def __init__(self, root: str):
@@ -70,6 +71,7 @@ class FolderDataset:
         if not os.path.isdir(image_dir):
             raise DatasetFormatError(f'{image_dir}: image folder not found')
         self.domain, self.classes, self.colors = parse_meta(os.path.join(root, META_FILE))
+        self.depth_scale = parse_depth_scale(os.path.join(root, META_FILE))
         self.K, self.size = None, None
         camera = os.path.join(root, CAMERA_FILE)
         if os.path.exists(camera):
@@ -117,7 +119,8 @@ class FolderDataset:
                         f'{path}: label {int(target[bad][0])} is neither a class id '
                         f'(0-{len(self.classes) - 1}) nor {IGNORE_LABEL}')
             else:
-                target = png_to_depth(read_png(path, ('I;16', 'I;16B'), 'depth'))
+                target = png_to_depth(read_png(path, ('I;16', 'I;16B'), 'depth'),
+                                      self.depth_scale)
             if target.shape != image.shape[:2]:
                 raise DatasetFormatError(
                     f'{path}: size {target.shape} differs from its image {image.shape[:2]}')

@@ -17,9 +17,14 @@ The dataset folder layout and its file codecs.
     root/
       images/<name>.png         RGB, 8 bit
       segmentation/<name>.png   class ids, 8-bit grey, 255 = ignore   (optional per sample)
-      depth/<name>.png          millimetres, 16-bit grey, 0 = invalid  (optional per sample)
+      depth/<name>.png          depth in 1/scale m, 16-bit grey, 0 = invalid  (optional)
       camera.yaml               ROS camera_info YAML: K, width, height, zero distortion
-      meta.yaml                 domain, class names, class colours
+      meta.yaml                 domain, class names, class colours, depth_png.scale
+
+The depth scale (units per metre) is meta.yaml's depth_png.scale: 1000 (millimetres, up to
+65.535 m; the default, and what folders without the key hold) or, for outdoor data, 256
+(KITTI's 1/256 m, up to 255.99 m). A value the scale cannot hold is refused, never
+written as a different one.
 
 A sample without a file in an annotation folder has no annotation for that task.
 """
@@ -36,30 +41,54 @@ TASK_DIRS = {'segmentation': 'segmentation', 'depth': 'depth'}
 CAMERA_FILE = 'camera.yaml'
 META_FILE = 'meta.yaml'
 IGNORE_LABEL = 255
+# Depth PNG units per metre: millimetres by default, KITTI's 1/256 m for far ranges.
 DEPTH_PNG_SCALE = 1000.0
-MAX_PNG_DEPTH = 65535 / DEPTH_PNG_SCALE
+KITTI_DEPTH_SCALE = 256.0
 
 
 class DatasetFormatError(ValueError):
     """A dataset file is missing, unreadable or inconsistent; the message names the file."""
 
 
-def depth_to_png(depth: np.ndarray) -> np.ndarray:
-    """
-    Encode (H, W) float metres as uint16 millimetres (rounded).
+def max_png_depth(scale: float = DEPTH_PNG_SCALE) -> float:
+    """Return the largest depth in metres a uint16 PNG of ``scale`` units per metre holds."""
+    return 65535 / scale
 
-    Invalid depth (0, negative, NaN, inf) and depth beyond 65.535 m, which uint16 millimetres
-    cannot hold, are written as 0 = invalid.
+
+def depth_scale_for(max_depth: float) -> float:
+    """Return the scale that holds depth up to ``max_depth`` m: millimetres if they can."""
+    return DEPTH_PNG_SCALE if max_depth <= max_png_depth(DEPTH_PNG_SCALE) else KITTI_DEPTH_SCALE
+
+
+def depth_to_png(depth: np.ndarray, scale: float = DEPTH_PNG_SCALE,
+                 what: str = 'depth') -> np.ndarray:
+    """
+    Encode (H, W) float metres as uint16 units of 1/``scale`` m (rounded), 0 = invalid.
+
+    Invalid depth (0, negative, NaN, inf) is written as 0.
+
+    :param what: names the data (a file) in the error.
+    :raises: DatasetFormatError: a valid depth the scale cannot hold (beyond 65535 / scale
+        metres, or so small it would round to 0 = invalid).
     """
     depth = np.asarray(depth, np.float64)
-    valid = np.isfinite(depth) & (depth > 0) & (depth <= MAX_PNG_DEPTH)
-    mm = np.round(np.where(valid, depth, 0.0) * DEPTH_PNG_SCALE)
-    return mm.astype(np.uint16)
+    with np.errstate(invalid='ignore'):
+        valid = np.isfinite(depth) & (depth > 0)
+    units = np.round(np.where(valid, depth, 0.0) * scale)
+    bad = valid & ((units > 65535) | (units < 1))
+    if bad.any():
+        value = float(depth[bad].max() if (units[bad] > 65535).any() else depth[bad].min())
+        raise DatasetFormatError(
+            f'{what}: depth {value:.6g} m cannot be stored at {scale:g} units per metre '
+            f'(valid depth is {1 / scale:.4g}-{max_png_depth(scale):.6g} m); write the set '
+            f'with depth_scale={KITTI_DEPTH_SCALE:g} (1/256 m, up to '
+            f'{max_png_depth(KITTI_DEPTH_SCALE):.2f} m) or mark such depth invalid (0)')
+    return units.astype(np.uint16)
 
 
-def png_to_depth(mm: np.ndarray) -> np.ndarray:
-    """Decode uint16 millimetres into (H, W) float32 metres, 0 = invalid."""
-    return (mm.astype(np.float32) / np.float32(DEPTH_PNG_SCALE)).astype(np.float32)
+def png_to_depth(units: np.ndarray, scale: float = DEPTH_PNG_SCALE) -> np.ndarray:
+    """Decode uint16 units of 1/``scale`` m into (H, W) float32 metres, 0 = invalid."""
+    return (units.astype(np.float32) / np.float32(scale)).astype(np.float32)
 
 
 def read_png(path: str, modes: Sequence[str], what: str) -> np.ndarray:
@@ -147,10 +176,25 @@ def parse_meta(path: str) -> tuple:
     return data.get('domain'), tuple(classes), tuple(list(map(int, c)) for c in colors)
 
 
-def meta_yaml(domain: Optional[str], classes: Sequence[str], colors: Sequence) -> dict:
-    """Return the meta.yaml dictionary."""
+def parse_depth_scale(path: str) -> float:
+    """Return meta.yaml's depth PNG units per metre (millimetres when it names none)."""
+    if not os.path.isfile(path):
+        return DEPTH_PNG_SCALE
+    depth_png = load_yaml(path).get('depth_png') or {}
+    scale = depth_png.get('scale', DEPTH_PNG_SCALE) if isinstance(depth_png, dict) else None
+    if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not scale > 0:
+        raise DatasetFormatError(f'{path}: depth_png.scale must be a positive number of '
+                                 f'units per metre, got {scale!r}')
+    return float(scale)
+
+
+def meta_yaml(domain: Optional[str], classes: Sequence[str], colors: Sequence,
+              depth_scale: float = DEPTH_PNG_SCALE) -> dict:
+    """Return the meta.yaml dictionary; ``depth_scale``: depth PNG units per metre."""
+    units = 'millimetres' if depth_scale == DEPTH_PNG_SCALE else f'1/{depth_scale:g} m'
     return {
         'domain': domain, 'classes': list(classes),
         'colors': [[int(v) for v in c] for c in colors], 'ignore_label': IGNORE_LABEL,
-        'depth_png': {'units': 'millimetres', 'scale': DEPTH_PNG_SCALE, 'invalid': 0},
+        'depth_png': {'units': units, 'scale': float(depth_scale), 'invalid': 0,
+                      'max_metres': round(max_png_depth(depth_scale), 4)},
     }

@@ -20,8 +20,8 @@ import numpy as np
 import yaml
 
 from .folder_format import (
-    CAMERA_FILE, camera_yaml, depth_to_png, IMAGE_DIR, META_FILE, meta_yaml, TASK_DIRS,
-    write_png)
+    CAMERA_FILE, camera_yaml, DEPTH_PNG_SCALE, depth_to_png, IMAGE_DIR, META_FILE, meta_yaml,
+    TASK_DIRS, write_png)
 
 
 class FolderWriter:
@@ -35,18 +35,23 @@ class FolderWriter:
     :param width: image width in pixels.
     :param height: image height in pixels.
     :param domain: free-form dataset domain written to meta.yaml (e.g. 'indoor').
+    :param depth_scale: depth PNG units per metre, recorded in meta.yaml: 1000 (millimetres,
+        up to 65.535 m) or 256 (KITTI's 1/256 m, up to 255.99 m, for outdoor ranges); see
+        ``folder_format.depth_scale_for``.
     """
 
     def __init__(self, root: str, *, classes: Sequence[str], colors: Sequence, K: np.ndarray,
-                 width: int, height: int, domain: Optional[str] = None):
+                 width: int, height: int, domain: Optional[str] = None,
+                 depth_scale: float = DEPTH_PNG_SCALE):
         self.root = root
+        self.depth_scale = float(depth_scale)
         self.size = (int(height), int(width))
         self.num_classes = len(classes)
         os.makedirs(os.path.join(root, IMAGE_DIR), exist_ok=True)
         for folder in TASK_DIRS.values():
             os.makedirs(os.path.join(root, folder), exist_ok=True)
         files = {CAMERA_FILE: camera_yaml(K, width, height, domain or 'camera'),
-                 META_FILE: meta_yaml(domain, classes, colors)}
+                 META_FILE: meta_yaml(domain, classes, colors, self.depth_scale)}
         for file_name, content in files.items():
             with open(os.path.join(root, file_name), 'w') as f:
                 yaml.safe_dump(content, f, sort_keys=False, default_flow_style=None)
@@ -65,7 +70,9 @@ class FolderWriter:
         :param name: file stem shared by the image and its annotations.
         :param image: (H, W, 3) uint8 RGB.
         :param segmentation: (H, W) uint8 class ids, 255 = ignore.
-        :param depth: (H, W) float metres, 0 = invalid (stored as uint16 millimetres).
+        :param depth: (H, W) float metres, 0 = invalid (stored as uint16 1/depth_scale m).
+
+        :raises: DatasetFormatError: a depth the scale cannot hold, naming the file and value.
         """
         if os.sep in name or name.startswith('.'):
             raise ValueError(f'invalid sample name {name!r}')
@@ -82,5 +89,5 @@ class FolderWriter:
             depth = np.asarray(depth)
             if depth.ndim != 2 or depth.shape != self.size:
                 raise ValueError(f'{name}: depth must have size {self.size}, got {depth.shape}')
-            write_png(os.path.join(self.root, TASK_DIRS['depth'], name + '.png'),
-                      depth_to_png(depth))
+            path = os.path.join(self.root, TASK_DIRS['depth'], name + '.png')
+            write_png(path, depth_to_png(depth, self.depth_scale, path))
