@@ -36,6 +36,7 @@ import time
 from multitask_seg.atomic import atomic_path, stale_temporaries
 from multitask_seg.data.folder_format import (depth_scale_for, depth_to_png, meta_yaml,
                                               parse_depth_scale, TASK_DIRS, write_png)
+from multitask_seg.image_codecs import valid_depth
 from multitask_seg.inference import Predictor
 import numpy as np
 from tqdm import tqdm
@@ -97,7 +98,9 @@ def label(predictor: Predictor, source, work: list, output: Path, batch_size: in
                                           np.uint8(255), labels)
                     array = labels
                 else:
-                    array = depth_to_png(result['depth'], depth_scale, str(path))
+                    # The node's rule: depth at the ends of the teacher's range is invalid.
+                    depth = valid_depth(result['depth'], predictor.info.depth_range)
+                    array = depth_to_png(depth, depth_scale, str(path))
                 with atomic_path(path) as tmp:
                     write_png(str(tmp), array)
                 written += 1

@@ -21,14 +21,13 @@ naming the reason, so the node can count the frame as bad and carry on.
 """
 
 import sys
-from typing import Sequence
 
 import numpy as np
 from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import Header
 
 from ..image_codecs import (DEPTH_ENCODINGS, depth_plane, FrameError, rgb_from_compressed,
-                            rgb_from_image)
+                            rgb_from_image, valid_depth)
 
 __all__ = ['DEPTH_ENCODINGS', 'FrameError', 'rgb_from_compressed', 'rgb_from_image',
            'color_message', 'depth_message', 'labels_message', 'scaled_camera_info',
@@ -44,20 +43,6 @@ def labels_message(labels: np.ndarray, header: Header) -> Image:
 def color_message(rgb: np.ndarray, header: Header) -> Image:
     """Wrap an (H, W, 3) uint8 RGB array as an rgb8 Image."""
     return _image_message(rgb, header, 'rgb8')
-
-
-def valid_depth(depth: np.ndarray, valid_range: Sequence[float]) -> np.ndarray:
-    """
-    Return (H, W) float32 metres with NaN where the prediction is not trusted.
-
-    The predictor clips depth to the range the model was trained on, so values at either
-    end of ``valid_range`` stand for 'outside it' and become NaN.
-    """
-    low, high = valid_range
-    depth = depth.astype(np.float32, copy=True)
-    with np.errstate(invalid='ignore'):
-        depth[~((depth > low) & (depth < high))] = np.nan
-    return depth
 
 
 def depth_message(depth: np.ndarray, header: Header, encoding: str) -> Image:
