@@ -45,6 +45,7 @@ from diagnostic_msgs.msg import DiagnosticArray
 import numpy as np
 from rcl_interfaces.msg import ParameterDescriptor, SetParametersResult
 import rclpy
+from rclpy.event_handler import SubscriptionEventCallbacks
 from rclpy.exceptions import InvalidParameterTypeException
 from rclpy.executors import ExternalShutdownException
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
@@ -235,7 +236,9 @@ class SegmentationNode(LifecycleNode):
             else:
                 msg_type, topic = Image, f'{camera}/image_raw'
             self._inputs.append(self.create_subscription(
-                msg_type, topic, lambda msg, c=camera: self._on_image(c, msg), in_qos))
+                msg_type, topic, lambda msg, c=camera: self._on_image(c, msg), in_qos,
+                event_callbacks=SubscriptionEventCallbacks(
+                    incompatible_qos=lambda info, t=topic: self._on_incompatible_qos(t, info))))
             self._inputs.append(self.create_subscription(
                 CameraInfo, f'{camera}/camera_info',
                 lambda msg, c=camera: self._on_camera_info(c, msg), in_qos))
@@ -310,7 +313,15 @@ class SegmentationNode(LifecycleNode):
 
     def _on_image(self, camera: str, msg: Image | CompressedImage) -> None:
         replaced = self._frames.put(camera, Frame(msg, time.monotonic()))
-        self.stats.received(camera, replaced)
+        stamp = msg.header.stamp
+        self.stats.received(camera, replaced, stamp.sec * 10**9 + stamp.nanosec)
+
+    def _on_incompatible_qos(self, topic: str, info: Any) -> None:
+        self.get_logger().warning(
+            f'a publisher of {topic} offers QoS incompatible with input_qos '
+            f'{self.settings.input_qos} ({info.last_policy_kind.name}): it sends the node '
+            f'nothing. A best-effort camera needs input_qos: sensor_data (large frames may '
+            f'then be lost; see /diagnostics "missing")')
 
     def _on_camera_info(self, camera: str, msg: CameraInfo) -> None:
         self._infos[camera] = msg

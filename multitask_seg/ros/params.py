@@ -64,8 +64,10 @@ PARAMETERS = {
                                      "'<height>x<width>'"),
     'num_threads': Spec(0, 'CPU inference threads; 0 keeps the library default'),
     'max_pixels': Spec(DEFAULT_MAX_PIXELS, 'larger input images are rejected as bad frames'),
-    'input_qos': Spec('sensor_data', f'input QoS, one of {QOS_NAMES}; sensor_data = best '
-                                     f'effort, which also matches reliable publishers'),
+    'input_qos': Spec('reliable', f'input QoS, one of {QOS_NAMES}; reliable: no frame lost '
+                                  f'in transport (large frames are lost under best effort), '
+                                  f'but does not match best-effort publishers; sensor_data = '
+                                  f'best effort, matches every publisher'),
     'input_depth': Spec(1, 'input queue depth; 1 keeps only the latest frame'),
     'output_qos': Spec('reliable', f'output QoS, one of {QOS_NAMES}'),
     'output_depth': Spec(5, 'output queue depth'),
