@@ -175,8 +175,10 @@ class NodeStats:
             level, message = DiagnosticStatus.WARN, f'{window.bad} bad frames'
         elif window.missing:
             level = DiagnosticStatus.WARN
+            # Under best effort DDS drops large frames; under either QoS a full input queue
+            # (input_depth) overwrites frames the executor had not taken yet.
             message = (f'{window.missing} frames lost before reaching the node (gaps in the '
-                       f'camera stamps); large frames need input_qos reliable')
+                       f'camera stamps): best-effort transport or a full input queue')
         return _status(level, f'{self.name}: camera {camera}', self.hardware_id, message,
                        values)
 
