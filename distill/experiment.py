@@ -42,6 +42,7 @@ from multitask_seg.bench.macs import count_macs, count_params
 from multitask_seg.checkpoint import load_checkpoint, ModelInfo, read_checkpoint, save_checkpoint
 from multitask_seg.config_io import load_config
 from multitask_seg.data import FolderWriter
+from multitask_seg.data.folder_format import depth_scale_for
 from multitask_seg.inference.preprocess import pixel_statistics, to_network_input
 from multitask_seg.model import MultiTaskNet
 from multitask_seg.synthetic import CLASSES, COLORS, render_frame, render_sequence, split_seeds
@@ -112,8 +113,10 @@ class ExperimentConfig:
 
 def _writer(root: Path, domain: str, config: ExperimentConfig) -> FolderWriter:
     frame = render_frame(domain, 0, height=config.height, width=config.width)
+    # Outdoor depth reaches past the 65.535 m of millimetre PNGs: KITTI's 1/256 m holds it.
     return FolderWriter(str(root), classes=CLASSES[domain], colors=COLORS[domain], K=frame.K,
-                        width=config.width, height=config.height, domain=domain)
+                        width=config.width, height=config.height, domain=domain,
+                        depth_scale=depth_scale_for(config.depth_cap[domain]))
 
 
 def render_sets(config: ExperimentConfig, root: Path) -> None:

@@ -34,9 +34,10 @@ import sys
 import time
 
 from multitask_seg.atomic import atomic_path, stale_temporaries
-from multitask_seg.data.folder_format import meta_yaml, TASK_DIRS, write_target
+from multitask_seg.data.folder_format import (depth_scale_for, meta_yaml, parse_depth_scale,
+                                              TASK_DIRS, write_target)
 from multitask_seg.inference import Predictor
-from multitask_seg.tasks import IGNORE_LABEL
+from multitask_seg.tasks import IGNORE_LABEL, TASKS
 import numpy as np
 from tqdm import tqdm
 import yaml
@@ -75,8 +76,12 @@ def plan(source, tasks: list[str], output: Path, overwrite: bool) -> tuple[list,
 
 
 def label(predictor: Predictor, source, work: list, output: Path, batch_size: int,
-          confidence: float) -> int:
-    """Predict and write every planned pseudo-label, a batch at a time; return files written."""
+          confidence: float, depth_scale: float) -> int:
+    """
+    Predict and write every planned pseudo-label, a batch at a time; return files written.
+
+    :param depth_scale: depth PNG units per metre (the folder's meta.yaml records it).
+    """
     written = 0
     bar = tqdm(total=len(work), unit='img', desc='labelling', dynamic_ncols=True)
     for start in range(0, len(work), batch_size):
@@ -89,8 +94,11 @@ def label(predictor: Predictor, source, work: list, output: Path, batch_size: in
                     result['segmentation_confidence'] < confidence,
                     np.uint8(IGNORE_LABEL), result['segmentation'])
             for task in todo:
+                # What the node would publish: depth at the ends of the teacher's range
+                # is invalid.
+                target = TASKS[task].published(result[task], predictor.info)
                 with atomic_path(output / TASK_DIRS[task] / f'{name}.png') as tmp:
-                    write_target(str(tmp), task, result[task])
+                    write_target(str(tmp), task, target, depth_scale)
                 written += 1
         bar.update(len(chunk))
     bar.close()
@@ -172,13 +180,19 @@ def main(argv: list[str] | None = None) -> int:
     stale = stale_temporaries(output)
     for path in stale:
         path.unlink()
-    with atomic_path(output / 'meta.yaml') as tmp:
-        tmp.write_text(yaml.safe_dump(
-            meta_yaml(None, predictor.info.classes, predictor.info.colors), sort_keys=False))
+    # Depth files of an earlier run keep their scale; a new folder gets one that holds the
+    # teacher's whole depth range.
+    meta = output / 'meta.yaml'
+    depth_scale = parse_depth_scale(str(meta)) if meta.is_file() else depth_scale_for(
+        float(predictor.info.depth_range[1]))
+    with atomic_path(meta) as tmp:
+        tmp.write_text(yaml.safe_dump(meta_yaml(
+            None, predictor.info.classes, predictor.info.colors, depth_scale), sort_keys=False))
     if (args.input / 'camera.yaml').is_file():
         shutil.copyfile(args.input / 'camera.yaml', output / 'camera.yaml')
     work, counts = plan(source, tasks, output, args.overwrite_ground_truth)
-    written = label(predictor, source, work, output, args.batch_size, args.confidence)
+    written = label(predictor, source, work, output, args.batch_size, args.confidence,
+                    depth_scale)
 
     manifest_path = output / 'manifest.json'
     manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}

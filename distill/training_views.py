@@ -17,7 +17,8 @@
 import os
 from typing import Iterator, Sequence
 
-from multitask_seg.data.folder_format import read_target, TASK_DIRS
+from multitask_seg.data.folder_format import (META_FILE, parse_depth_scale, read_target,
+                                              TASK_DIRS)
 from multitask_seg.data.registry import open_dataset as open_reader
 from multitask_seg.tasks import IGNORE_LABEL
 import numpy as np
@@ -58,6 +59,9 @@ class LabelledView(Dataset):
             if not os.path.isdir(os.path.join(folder, TASK_DIRS[task])):
                 raise FileNotFoundError(f'dataset {spec.name}: pseudo-label folder '
                                         f'{os.path.join(folder, TASK_DIRS[task])} not found')
+        # The labeller records its depth scale in meta.yaml; older folders hold millimetres.
+        self.depth_scale = (parse_depth_scale(os.path.join(self.pseudo['depth'], META_FILE))
+                            if 'depth' in self.pseudo else None)
 
     def __len__(self) -> int:
         """Return the number of samples."""
@@ -71,7 +75,7 @@ class LabelledView(Dataset):
             path = os.path.join(folder, TASK_DIRS[task], sample.name + '.png')
             if task in targets or not os.path.isfile(path):
                 continue
-            targets[task] = read_target(path, task)
+            targets[task] = read_target(path, task, self.depth_scale)
         return {'name': sample.name, 'image': sample.image, 'targets': targets}
 
 

@@ -24,6 +24,7 @@ neither rclpy nor sensor_msgs.
 
 import io
 import struct
+from typing import Sequence
 
 import numpy as np
 from PIL import JpegImagePlugin, PngImagePlugin
@@ -190,6 +191,21 @@ def depth_from_image(msg: object, scale: float | None = None,
     dtype, default_scale = encodings[msg.encoding]
     depth = plane(msg, dtype) * np.float32(scale or default_scale)
     return np.where(np.isfinite(depth) & (depth > 0), depth, 0).astype(np.float32)
+
+
+def valid_depth(depth: np.ndarray, valid_range: Sequence[float]) -> np.ndarray:
+    """
+    Return (H, W) float32 metres with NaN where a prediction is not trusted.
+
+    The inference core clips depth to the range the model was trained on, so values at
+    either end of ``valid_range`` (or beyond) stand for 'outside it' and become NaN. Every
+    writer of predicted depth applies this before ``depth_plane``.
+    """
+    low, high = valid_range
+    depth = depth.astype(np.float32, copy=True)
+    with np.errstate(invalid='ignore'):
+        depth[~((depth > low) & (depth < high))] = np.nan
+    return depth
 
 
 def depth_plane(depth: np.ndarray, encoding: str) -> np.ndarray:

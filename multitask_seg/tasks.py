@@ -32,19 +32,21 @@ Arrays, per task (H, W = the image's size):
 """
 
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any, Callable
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .image_codecs import DEPTH_ENCODINGS, depth_plane
+from .image_codecs import DEPTH_ENCODINGS, depth_plane, valid_depth
 from .metrics import DepthMetric, NormalsMetric, SegmentationMetric
 
 # The class id of 'no label' in every label image, target and batch.
 IGNORE_LABEL = 255
-# Dataset-folder depth PNGs: uint16 units of 1 / DEPTH_PNG_SCALE metres, 0 = invalid.
+# Dataset-folder depth PNGs: uint16 units of 1 / scale metres, 0 = invalid; millimetres by
+# default, KITTI's 1/256 m for far ranges (meta.yaml's depth_png.scale says which).
 DEPTH_PNG_SCALE = 1000.0
+KITTI_DEPTH_SCALE = 256.0
 MAX_PNG_DEPTH = 65535 / DEPTH_PNG_SCALE
 # Normals PNGs: 8-bit RGB, n = v / 255 * 2 - 1 per channel (the NYUD convention).
 NORMALS_PNG_MAX = 255.0
@@ -78,20 +80,6 @@ def labels_from_logits(logits: torch.Tensor, size: tuple[int, int],
         return labels, None
     # max softmax = 1 / sum(exp(score - max score)).
     return labels, (1.0 / (scores - best[..., None]).exp().sum(-1)).numpy()
-
-
-def valid_depth(depth: np.ndarray, valid_range: Sequence[float]) -> np.ndarray:
-    """
-    Return (H, W) float32 metres with NaN where the prediction is not trusted.
-
-    The predictor clips depth to the range the model was trained on, so values at either
-    end of ``valid_range`` stand for 'outside it' and become NaN.
-    """
-    low, high = valid_range
-    depth = depth.astype(np.float32, copy=True)
-    with np.errstate(invalid='ignore'):
-        depth[~((depth > low) & (depth < high))] = np.nan
-    return depth
 
 
 # Post-processing: (1, C, h, w) output, image size, the model's ModelInfo, whether to add
@@ -161,22 +149,46 @@ def _png_to_labels(png: np.ndarray) -> np.ndarray:
     return png
 
 
-def depth_to_png(depth: np.ndarray) -> np.ndarray:
-    """
-    Encode (H, W) float metres as uint16 millimetres (rounded).
+def max_png_depth(scale: float = DEPTH_PNG_SCALE) -> float:
+    """Return the largest depth in metres a uint16 PNG of ``scale`` units per metre holds."""
+    return 65535 / scale
 
-    Invalid depth (0, negative, NaN, inf) and depth beyond 65.535 m, which uint16 millimetres
-    cannot hold, are written as 0 = invalid.
+
+def depth_scale_for(max_depth: float) -> float:
+    """Return the scale that holds depth up to ``max_depth`` m: millimetres if they can."""
+    return DEPTH_PNG_SCALE if max_depth <= max_png_depth(DEPTH_PNG_SCALE) else KITTI_DEPTH_SCALE
+
+
+def depth_to_png(depth: np.ndarray, scale: float = DEPTH_PNG_SCALE,
+                 what: str = 'depth') -> np.ndarray:
+    """
+    Encode (H, W) float metres as uint16 units of 1/``scale`` m (rounded), 0 = invalid.
+
+    Invalid depth (0, negative, NaN, inf) is written as 0.
+
+    :param what: names the data (a file) in the error.
+    :raises: ValueError: a valid depth the scale cannot hold (beyond 65535 / scale metres,
+        or so small it would round to 0 = invalid); the dataset layer re-raises it as
+        DatasetFormatError.
     """
     depth = np.asarray(depth, np.float64)
-    valid = np.isfinite(depth) & (depth > 0) & (depth <= MAX_PNG_DEPTH)
-    mm = np.round(np.where(valid, depth, 0.0) * DEPTH_PNG_SCALE)
-    return mm.astype(np.uint16)
+    with np.errstate(invalid='ignore'):
+        valid = np.isfinite(depth) & (depth > 0)
+    units = np.round(np.where(valid, depth, 0.0) * scale)
+    bad = valid & ((units > 65535) | (units < 1))
+    if bad.any():
+        value = float(depth[bad].max() if (units[bad] > 65535).any() else depth[bad].min())
+        raise ValueError(
+            f'{what}: depth {value:.6g} m cannot be stored at {scale:g} units per metre '
+            f'(valid depth is {1 / scale:.4g}-{max_png_depth(scale):.6g} m); write the set '
+            f'with depth_scale={KITTI_DEPTH_SCALE:g} (1/256 m, up to '
+            f'{max_png_depth(KITTI_DEPTH_SCALE):.2f} m) or mark such depth invalid (0)')
+    return units.astype(np.uint16)
 
 
-def png_to_depth(mm: np.ndarray) -> np.ndarray:
-    """Decode uint16 millimetres into (H, W) float32 metres, 0 = invalid."""
-    return (mm.astype(np.float32) / np.float32(DEPTH_PNG_SCALE)).astype(np.float32)
+def png_to_depth(units: np.ndarray, scale: float = DEPTH_PNG_SCALE) -> np.ndarray:
+    """Decode uint16 units of 1/``scale`` m into (H, W) float32 metres, 0 = invalid."""
+    return (units.astype(np.float32) / np.float32(scale)).astype(np.float32)
 
 
 def normals_to_png(normals: np.ndarray) -> np.ndarray:
@@ -246,13 +258,15 @@ class FileCodec:
     :ivar encode: target -> the array written to the PNG (uint8 or uint16).
     :ivar decode: the array read from the PNG -> target.
     :ivar meta: what meta.yaml says about the encoding.
+    :ivar scaled: encode and decode take the folder's ``scale`` (units per metre) too.
     """
 
     folder: str
     modes: tuple[str, ...]
-    encode: Callable[[np.ndarray], np.ndarray]
-    decode: Callable[[np.ndarray], np.ndarray]
+    encode: Callable[..., np.ndarray]
+    decode: Callable[..., np.ndarray]
     meta: dict
+    scaled: bool = False
 
 
 @dataclass(frozen=True)
@@ -324,7 +338,8 @@ TASKS: dict[str, Task] = {
         loss='berhu', finish=_finish_depth, valid=_valid_depth,
         published=_published_depth, metric=_depth_metric, capped=True,
         codec=FileCodec('depth', ('I;16', 'I;16B'), depth_to_png, png_to_depth,
-                        {'units': 'millimetres', 'scale': DEPTH_PNG_SCALE, 'invalid': 0}),
+                        {'units': 'millimetres', 'scale': DEPTH_PNG_SCALE, 'invalid': 0},
+                        scaled=True),
         ros=RosOutput('depth/image', tuple(DEPTH_ENCODINGS), _depth_plane,
                       encoding_parameter='depth_encoding')),
     'normals': Task(

@@ -17,6 +17,7 @@ from multitask_seg.data import DatasetFormatError, FolderDataset, FolderWriter
 import numpy as np
 from PIL import Image
 import pytest
+import yaml
 
 
 CLASSES = ('wall', 'floor', 'chair')
@@ -56,13 +57,57 @@ def test_round_trip_is_exact(tmp_path):
 
 def test_depth_png_is_16_bit_millimetres(tmp_path):
     image, _, depth = _arrays()
-    depth[2, :3] = [70.0, np.nan, -1.0]
+    depth[2, :2] = [np.nan, -1.0]
     _writer(tmp_path).write('a', image, depth=depth)
     with Image.open(tmp_path / 'depth' / 'a.png') as img:
         assert img.mode == 'I;16'
         mm = np.array(img)
     assert mm[5, 5] == round(float(depth[5, 5]) * 1000)
-    assert (mm[2, :3] == 0).all(), 'unrepresentable depth is written as invalid'
+    assert (mm[2, :2] == 0).all(), 'invalid depth is written as 0'
+    meta = yaml.safe_load((tmp_path / 'meta.yaml').read_text())
+    assert meta['depth_png']['scale'] == 1000.0
+
+
+def test_depth_the_scale_cannot_hold_is_refused_naming_file_and_value(tmp_path):
+    image, _, depth = _arrays()
+    depth[2, 3] = 70.0
+    with pytest.raises(DatasetFormatError, match=r'depth/a\.png: depth 70 m cannot be stored'):
+        _writer(tmp_path).write('a', image, depth=depth)
+    assert not (tmp_path / 'depth' / 'a.png').exists()
+    depth[2, 3] = 0.0001
+    with pytest.raises(DatasetFormatError, match='depth 0.0001 m'):
+        _writer(tmp_path).write('a', image, depth=depth)
+
+
+def test_kitti_scale_keeps_outdoor_depth_to_80_m(tmp_path):
+    image, _, depth = _arrays()
+    depth[3, :4] = [65.6, 70.0, 79.99, 255.99]
+    writer = FolderWriter(str(tmp_path), classes=CLASSES, colors=COLORS, K=K, width=32,
+                          height=24, depth_scale=256.0)
+    writer.write('a', image, depth=depth)
+    with Image.open(tmp_path / 'depth' / 'a.png') as img:
+        units = np.array(img)
+    # KITTI's depth PNGs: metres = value / 256 (Uhrig et al. 2017, devkit readme).
+    assert units[3, 2] == round(79.99 * 256)
+    got = FolderDataset(str(tmp_path))[0].targets['depth']
+    np.testing.assert_array_equal(got == 0, depth == 0)
+    assert np.abs(got - depth).max() <= 0.5 / 256 + 1e-5
+    assert yaml.safe_load((tmp_path / 'meta.yaml').read_text())['depth_png']['scale'] == 256.0
+
+
+def test_folder_without_a_depth_scale_reads_as_millimetres(tmp_path):
+    image, _, depth = _arrays()
+    _writer(tmp_path).write('a', image, depth=depth)
+    meta_path = tmp_path / 'meta.yaml'
+    meta = yaml.safe_load(meta_path.read_text())
+    del meta['depth_png']
+    meta_path.write_text(yaml.safe_dump(meta))
+    got = FolderDataset(str(tmp_path))[0].targets['depth']
+    assert np.abs(got - depth).max() <= 0.0005 + 1e-6
+    meta['depth_png'] = {'scale': 'mm'}
+    meta_path.write_text(yaml.safe_dump(meta))
+    with pytest.raises(DatasetFormatError, match='depth_png.scale'):
+        FolderDataset(str(tmp_path))
 
 
 def test_missing_annotations_are_absent_not_zero(tmp_path):

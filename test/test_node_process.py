@@ -217,3 +217,27 @@ def test_sigint_and_sigterm_end_the_process_cleanly_at_any_moment(context, tiny_
 @pytest.mark.slow
 def test_many_signal_runs(context, tiny_checkpoint):
     check_signal_runs(context, tiny_checkpoint, (SCENARIOS + MORE_SCENARIOS) * 3)
+
+
+def test_one_large_frame_sent_once_arrives_with_the_default_qos(context, tiny_checkpoint):
+    # 4096 x 4096 rgb8 (48 MiB, the default max_pixels) between processes over the shipped
+    # shared-memory profile: under best effort most such frames never arrived.
+    process = start_node('-p', f'checkpoint:={tiny_checkpoint}', '-p', 'cameras:=[front]')
+    try:
+        probe = ProbeNode(['front'], outputs=('segmentation/labels',), headers_only=True,
+                          context=context)
+        with spinning(probe, context=context):
+            assert probe.wait_matched(timeout=30), 'node did not come up'
+            rgb = np.zeros((4096, 4096, 3), np.uint8)
+            sent = image_message(rgb, probe.get_clock().now().to_msg(), 'front_optical')
+            probe.image_pubs['front'].publish(sent)
+            (_, header), = probe.wait_for('front/segmentation/labels', 1, 120)
+        probe.destroy_node()
+        assert header == sent.header
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0, output

@@ -142,6 +142,34 @@ def test_depth_in_millimetres(start):
     assert set(np.frombuffer(depth.data, np.uint16)) == {2500}
 
 
+class FarPredictor(Predictor):
+    """The constant model, with an 80 m range and depth 70 m, 80 m, 0.1 m, 2.5 m in columns."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.info.depth_range = [0.1, 80.0]
+
+    def predict(self, images, timings=None, confidence=False):
+        results = super().predict(images, timings, confidence)
+        for result in results:
+            columns = np.arange(result['depth'].shape[1]) % 4
+            result['depth'][:] = np.array([70.0, 80.0, 0.1, DEPTH], np.float32)[columns]
+        return results
+
+
+@pytest.mark.parametrize('encoding, expected', [
+    # 70 m is beyond what 16UC1 millimetres hold; 80 m and 0.1 m are the range's ends.
+    ('16UC1', [0, 0, 0, 2500]), ('32FC1', [70.0, np.nan, np.nan, DEPTH])])
+def test_depth_the_encoding_or_the_model_cannot_vouch_for_is_invalid(
+        start, encoding, expected):
+    node, probe = start(depth_encoding=encoding, predictor_factory=FarPredictor)
+    probe.image_pubs['cam'].publish(frame(node))
+    (_, depth), = probe.wait_for('cam/depth/image', 1, 10)
+    dtype = np.uint16 if encoding == '16UC1' else np.float32
+    values = np.frombuffer(depth.data, dtype).reshape(48, 64)
+    np.testing.assert_array_equal(values[:, :4], np.broadcast_to(expected, (48, 4)))
+
+
 class GatedPredictor(Predictor):
     """
     A Predictor that records batch sizes and runs a batch only when the test lets it.

@@ -21,6 +21,7 @@ installed, by sensor_msgs_py.point_cloud2 - never with the encoder's layout.
 
 from cloud_fields import read_cloud
 from multitask_seg.ros.cloud import cloud_message, cloud_points
+from multitask_seg.ros.rays import ray_table
 import numpy as np
 import pytest
 from sensor_msgs.msg import PointField
@@ -32,6 +33,8 @@ RGB = np.array([[[1, 2, 3], [4, 5, 6]], [[7, 8, 9], [10, 11, 12]]], np.uint8)
 LABELS = np.array([[0, 1], [2, 3]], np.uint8)
 # rviz's rgb: the bits of a float32 are 0x00RRGGBB, written out pixel by pixel.
 PACKED = [[0x010203, 0x040506], [0x070809, 0x0A0B0C]]
+# An undistorted camera: the pinhole rays of K.
+RAYS = ray_table(K, [], '', 2, 2)
 
 
 def hand_points(depth: np.ndarray) -> list[tuple[float, float, float]]:
@@ -49,7 +52,7 @@ def test_points_match_the_pinhole_model():
     rgb = np.zeros((3, 4, 3), np.uint8)
     rgb[1, 2] = (255, 128, 1)
     labels = np.arange(12, dtype=np.uint8).reshape(3, 4)
-    points = cloud_points(depth, K.ravel(), rgb, labels)
+    points = cloud_points(depth, ray_table(K.ravel(), [], 'plumb_bob', 3, 4), rgb, labels)
     assert points.shape == (3, 4)
     got = np.stack([points['x'], points['y'], points['z']], -1).reshape(-1, 3)
     np.testing.assert_allclose(got, hand_points(depth), rtol=1e-6)
@@ -60,8 +63,9 @@ def test_points_match_the_pinhole_model():
 def test_invalid_depth_gives_nan_points_and_decimation_keeps_the_grid():
     depth = np.full((5, 6), 2.0, np.float32)
     depth[0, 0] = np.nan
-    points = cloud_points(depth, K, np.zeros((5, 6, 3), np.uint8),
-                          np.zeros((5, 6), np.uint16), decimation=2)
+    points = cloud_points(depth, ray_table(K, [0.0] * 5, 'plumb_bob', 5, 6, 2),
+                          np.zeros((5, 6, 3), np.uint8), np.zeros((5, 6), np.uint16),
+                          decimation=2)
     assert points.shape == (3, 3)
     assert np.isnan(points['x'][0, 0]) and np.isnan(points['z'][0, 0])
     assert points['x'][2, 2] == pytest.approx((4 - 2.0) * 2.0 / 100.0)
@@ -70,13 +74,18 @@ def test_invalid_depth_gives_nan_points_and_decimation_keeps_the_grid():
 
 def test_uncalibrated_camera_is_refused():
     with pytest.raises(ValueError, match='focal length'):
-        cloud_points(np.ones((2, 2), np.float32), np.zeros(9), np.zeros((2, 2, 3), np.uint8),
-                     np.zeros((2, 2), np.uint8))
+        ray_table(np.zeros(9), [], '', 2, 2)
+
+
+def test_rays_of_another_size_are_refused():
+    with pytest.raises(ValueError, match='ray table'):
+        cloud_points(np.ones((4, 4), np.float32), ray_table(K, [], '', 4, 4),
+                     np.zeros((4, 4, 3), np.uint8), np.zeros((4, 4), np.uint8), decimation=2)
 
 
 def test_message_reads_back_from_its_own_field_list():
     header = Header(frame_id='camera_optical')
-    msg = cloud_message(cloud_points(DEPTH, K, RGB, LABELS), header)
+    msg = cloud_message(cloud_points(DEPTH, RAYS, RGB, LABELS), header)
     assert msg.header is header
     assert (msg.height, msg.width, msg.is_dense) == (2, 2, False)
     # What rviz and sensor_msgs_py look for: float32 x, y, z and rgb, one each.
@@ -95,7 +104,7 @@ def test_message_reads_back_from_its_own_field_list():
 
 def test_sensor_msgs_py_reads_the_same_points():
     point_cloud2 = pytest.importorskip('sensor_msgs_py.point_cloud2')
-    msg = cloud_message(cloud_points(DEPTH, K, RGB, LABELS), Header(frame_id='camera'))
+    msg = cloud_message(cloud_points(DEPTH, RAYS, RGB, LABELS), Header(frame_id='camera'))
     names = ['x', 'y', 'z', 'rgb', 'label']
     theirs = point_cloud2.read_points(msg, field_names=names, skip_nans=False)
     ours = read_cloud(msg).ravel()
@@ -107,7 +116,7 @@ def test_sensor_msgs_py_reads_the_same_points():
 def test_normals_add_three_fields_that_read_back():
     depth = np.array([[1.0, 2.0], [3.0, np.nan]], np.float32)
     normals = np.array([[[0, 0, -1], [0.6, 0, -0.8]], [[0, -1, 0], [1, 0, 0]]], np.float32)
-    points = cloud_points(depth, K, np.zeros((2, 2, 3), np.uint8), np.zeros((2, 2), np.uint8),
+    points = cloud_points(depth, RAYS, np.zeros((2, 2, 3), np.uint8), np.zeros((2, 2), np.uint8),
                           normals=normals)
     msg = cloud_message(points, Header())
     assert [f.name for f in msg.fields] == ['x', 'y', 'z', 'rgb', 'label', 'normal_x',

@@ -254,6 +254,32 @@ class BagDataset:
             image = self._decoded(index, 'image', parts['image'])
             return self._sample(index, image, self._targets(index, parts))
 
+    def label_ids(self) -> set[int]:
+        """
+        Return every class id the label topic holds (before any class map), 255 included.
+
+        Only messages with the stamp of an image count: those are the ones scored.
+        """
+        if 'segmentation' not in self._topics:
+            return set()
+        ids: set[int] = set()
+        images = set(self.stamps)
+        with reading(self.path, 'bag'):
+            reader = self._reader()
+            for connection, _, raw in reader.messages(
+                    self._connections(reader, ['segmentation'])):
+                stamp = raw_stamp(raw, reader.is2)
+                if stamp not in images:
+                    continue
+                msg = self._store.deserialize_cdr(self._cdr(raw, connection.msgtype),
+                                                  connection.msgtype)
+                try:
+                    ids.update(np.unique(labels_from_image(msg)).tolist())
+                except FrameError as err:
+                    raise DatasetFormatError(f'{self.path}: {self._topics["segmentation"]!r}'
+                                             f' at stamp {stamp}: {err}') from err
+        return ids
+
     def frames(self) -> Iterator[BagFrame]:
         """Yield every sample in bag order with its image message, reading the bag once."""
         with reading(self.path, 'bag'):

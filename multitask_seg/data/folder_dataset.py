@@ -20,7 +20,7 @@ import numpy as np
 
 from .folder_format import (
     CAMERA_FILE, DatasetFormatError, IGNORE_LABEL, IMAGE_DIR, META_FILE, parse_camera,
-    parse_meta, read_png, read_target, TASK_DIRS)
+    parse_depth_scale, parse_meta, read_png, read_target, TASK_DIRS)
 
 
 @dataclass
@@ -63,6 +63,7 @@ class FolderDataset:
     :ivar colors: one [r, g, b] per class.
     :ivar K: (3, 3) float64 intrinsics from camera.yaml, or None without one.
     :ivar size: (height, width) from camera.yaml, or None.
+    :ivar depth_scale: depth PNG units per metre (meta.yaml; millimetres if it names none).
     """
 
     def __init__(self, root: str):
@@ -71,6 +72,7 @@ class FolderDataset:
         if not os.path.isdir(image_dir):
             raise DatasetFormatError(f'{image_dir}: image folder not found')
         self.domain, self.classes, self.colors = parse_meta(os.path.join(root, META_FILE))
+        self.depth_scale = parse_depth_scale(os.path.join(root, META_FILE))
         self.K, self.size = None, None
         camera = os.path.join(root, CAMERA_FILE)
         if os.path.exists(camera):
@@ -117,7 +119,7 @@ class FolderDataset:
             if name not in self._annotated[task]:
                 continue
             path = self._path(folder, name)
-            target = read_target(path, task)
+            target = read_target(path, task, self.depth_scale)
             if target.shape[:2] != image.shape[:2]:
                 raise DatasetFormatError(
                     f'{path}: size {target.shape[:2]} differs from its image '

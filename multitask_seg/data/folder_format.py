@@ -17,11 +17,16 @@ The dataset folder layout and its file codecs.
     root/
       images/<name>.png         RGB, 8 bit
       segmentation/<name>.png   class ids, 8-bit grey, 255 = ignore   (optional per sample)
-      depth/<name>.png          millimetres, 16-bit grey, 0 = invalid  (optional per sample)
+      depth/<name>.png          depth in 1/scale m, 16-bit grey, 0 = invalid  (optional)
       normals/<name>.png        unit vectors, 8-bit RGB, n = v / 255 * 2 - 1, (0, 0, 0) =
                                 invalid                                (optional per sample)
       camera.yaml               ROS camera_info YAML: K, width, height, zero distortion
-      meta.yaml                 domain, class names, class colours
+      meta.yaml                 domain, class names, class colours, depth_png.scale
+
+The depth scale (units per metre) is meta.yaml's depth_png.scale: 1000 (millimetres, up to
+65.535 m; the default, and what folders without the key hold) or, for outdoor data, 256
+(KITTI's 1/256 m, up to 255.99 m). A value the scale cannot hold is refused, never
+written as a different one.
 
 A sample without a file in an annotation folder has no annotation for that task. Each
 task's folder and PNG codec are its rules in ``multitask_seg.tasks``.
@@ -34,13 +39,15 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 import yaml
 
-from ..tasks import (DEPTH_PNG_SCALE, depth_to_png, IGNORE_LABEL, MAX_PNG_DEPTH, png_to_depth,
-                     TASKS)
+from ..tasks import (DEPTH_PNG_SCALE, depth_scale_for, IGNORE_LABEL, KITTI_DEPTH_SCALE,
+                     MAX_PNG_DEPTH, max_png_depth, png_to_depth, TASKS)
+from ..tasks import depth_to_png as _depth_to_png
 
 __all__ = ['CAMERA_FILE', 'DatasetFormatError', 'DEPTH_PNG_SCALE', 'IGNORE_LABEL', 'IMAGE_DIR',
-           'MAX_PNG_DEPTH', 'META_FILE', 'TASK_DIRS', 'camera_yaml', 'depth_to_png',
-           'load_yaml', 'meta_yaml', 'parse_camera', 'parse_meta', 'png_to_depth',
-           'read_png', 'read_target', 'write_png', 'write_target']
+           'KITTI_DEPTH_SCALE', 'MAX_PNG_DEPTH', 'META_FILE', 'TASK_DIRS', 'camera_yaml',
+           'depth_scale_for', 'depth_to_png', 'load_yaml', 'max_png_depth', 'meta_yaml',
+           'parse_camera', 'parse_depth_scale', 'parse_meta', 'png_to_depth', 'read_png',
+           'read_target', 'write_png', 'write_target']
 
 IMAGE_DIR = 'images'
 TASK_DIRS = {name: task.codec.folder for name, task in TASKS.items()}
@@ -50,6 +57,15 @@ META_FILE = 'meta.yaml'
 
 class DatasetFormatError(ValueError):
     """A dataset file is missing, unreadable or inconsistent; the message names the file."""
+
+
+def depth_to_png(depth: np.ndarray, scale: float = DEPTH_PNG_SCALE,
+                 what: str = 'depth') -> np.ndarray:
+    """``multitask_seg.tasks.depth_to_png``, raising DatasetFormatError naming ``what``."""
+    try:
+        return _depth_to_png(depth, scale, what)
+    except ValueError as exc:
+        raise DatasetFormatError(str(exc)) from exc
 
 
 def read_png(path: str, modes: Sequence[str], what: str) -> np.ndarray:
@@ -72,15 +88,30 @@ def read_png(path: str, modes: Sequence[str], what: str) -> np.ndarray:
         raise DatasetFormatError(f'{path}: cannot read {what} PNG ({err})') from err
 
 
-def read_target(path: str, task: str) -> np.ndarray:
-    """Read a task's annotation PNG and decode it with the task's codec (see the docs)."""
+def read_target(path: str, task: str, scale: float = DEPTH_PNG_SCALE) -> np.ndarray:
+    """
+    Read a task's annotation PNG and decode it with the task's codec (see the docs).
+
+    :param scale: the folder's depth units per metre, for codecs that take one.
+    """
     codec = TASKS[task].codec
-    return codec.decode(read_png(path, codec.modes, task))
+    png = read_png(path, codec.modes, task)
+    return codec.decode(png, scale) if codec.scaled else codec.decode(png)
 
 
-def write_target(path: str, task: str, target: np.ndarray) -> None:
-    """Encode a task's annotation with the task's codec and write it as PNG."""
-    write_png(path, TASKS[task].codec.encode(target))
+def write_target(path: str, task: str, target: np.ndarray,
+                 scale: float = DEPTH_PNG_SCALE) -> None:
+    """
+    Encode a task's annotation with the task's codec and write it as PNG.
+
+    :raises: DatasetFormatError: a value the codec cannot hold, naming the file.
+    """
+    codec = TASKS[task].codec
+    try:
+        png = codec.encode(target, scale, path) if codec.scaled else codec.encode(target)
+    except ValueError as exc:
+        raise DatasetFormatError(str(exc) if path in str(exc) else f'{path}: {exc}') from exc
+    write_png(path, png)
 
 
 def write_png(path: str, array: np.ndarray) -> None:
@@ -148,10 +179,26 @@ def parse_meta(path: str) -> tuple:
     return data.get('domain'), tuple(classes), tuple(list(map(int, c)) for c in colors)
 
 
-def meta_yaml(domain: Optional[str], classes: Sequence[str], colors: Sequence) -> dict:
-    """Return the meta.yaml dictionary."""
+def parse_depth_scale(path: str) -> float:
+    """Return meta.yaml's depth PNG units per metre (millimetres when it names none)."""
+    if not os.path.isfile(path):
+        return DEPTH_PNG_SCALE
+    depth_png = load_yaml(path).get('depth_png') or {}
+    scale = depth_png.get('scale', DEPTH_PNG_SCALE) if isinstance(depth_png, dict) else None
+    if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not scale > 0:
+        raise DatasetFormatError(f'{path}: depth_png.scale must be a positive number of '
+                                 f'units per metre, got {scale!r}')
+    return float(scale)
+
+
+def meta_yaml(domain: Optional[str], classes: Sequence[str], colors: Sequence,
+              depth_scale: float = DEPTH_PNG_SCALE) -> dict:
+    """Return the meta.yaml dictionary; ``depth_scale``: depth PNG units per metre."""
+    units = 'millimetres' if depth_scale == DEPTH_PNG_SCALE else f'1/{depth_scale:g} m'
     return {
         'domain': domain, 'classes': list(classes),
         'colors': [[int(v) for v in c] for c in colors], 'ignore_label': IGNORE_LABEL,
         **{f'{name}_png': dict(task.codec.meta) for name, task in TASKS.items()},
+        'depth_png': {'units': units, 'scale': float(depth_scale), 'invalid': 0,
+                      'max_metres': round(max_png_depth(depth_scale), 4)},
     }

@@ -20,8 +20,8 @@ import numpy as np
 import yaml
 
 from .folder_format import (
-    CAMERA_FILE, camera_yaml, IGNORE_LABEL, IMAGE_DIR, META_FILE, meta_yaml, TASK_DIRS,
-    write_png, write_target)
+    CAMERA_FILE, camera_yaml, DEPTH_PNG_SCALE, IGNORE_LABEL, IMAGE_DIR, META_FILE, meta_yaml,
+    TASK_DIRS, write_png, write_target)
 from ..tasks import TASKS
 
 
@@ -36,18 +36,23 @@ class FolderWriter:
     :param width: image width in pixels.
     :param height: image height in pixels.
     :param domain: free-form dataset domain written to meta.yaml (e.g. 'indoor').
+    :param depth_scale: depth PNG units per metre, recorded in meta.yaml: 1000 (millimetres,
+        up to 65.535 m) or 256 (KITTI's 1/256 m, up to 255.99 m, for outdoor ranges); see
+        ``folder_format.depth_scale_for``.
     """
 
     def __init__(self, root: str, *, classes: Sequence[str], colors: Sequence, K: np.ndarray,
-                 width: int, height: int, domain: Optional[str] = None):
+                 width: int, height: int, domain: Optional[str] = None,
+                 depth_scale: float = DEPTH_PNG_SCALE):
         self.root = root
+        self.depth_scale = float(depth_scale)
         self.size = (int(height), int(width))
         self.num_classes = len(classes)
         os.makedirs(os.path.join(root, IMAGE_DIR), exist_ok=True)
         for folder in TASK_DIRS.values():
             os.makedirs(os.path.join(root, folder), exist_ok=True)
         files = {CAMERA_FILE: camera_yaml(K, width, height, domain or 'camera'),
-                 META_FILE: meta_yaml(domain, classes, colors)}
+                 META_FILE: meta_yaml(domain, classes, colors, self.depth_scale)}
         for file_name, content in files.items():
             with open(os.path.join(root, file_name), 'w') as f:
                 yaml.safe_dump(content, f, sort_keys=False, default_flow_style=None)
@@ -66,8 +71,10 @@ class FolderWriter:
         :param image: (H, W, 3) uint8 RGB.
         :param targets: task name -> annotation (see ``multitask_seg.tasks``):
             segmentation (H, W) uint8 class ids, 255 = ignore; depth (H, W) float metres,
-            0 = invalid (stored as uint16 millimetres); normals (H, W, 3) float unit
+            0 = invalid (stored as uint16 1/depth_scale m); normals (H, W, 3) float unit
             vectors, all 0 = invalid (stored as 8-bit RGB).
+
+        :raises: DatasetFormatError: a depth the scale cannot hold, naming the file and value.
         """
         if os.sep in name or name.startswith('.'):
             raise ValueError(f'invalid sample name {name!r}')
@@ -85,7 +92,8 @@ class FolderWriter:
                 raise ValueError(f'{name}: {task} must have shape {shape}, got {target.shape}')
             if task == 'segmentation':
                 self._check_labels(name, target)
-            write_target(os.path.join(self.root, TASK_DIRS[task], name + '.png'), task, target)
+            write_target(os.path.join(self.root, TASK_DIRS[task], name + '.png'), task, target,
+                         self.depth_scale)
 
     def _check_labels(self, name: str, labels: np.ndarray) -> None:
         if labels.dtype != np.uint8:

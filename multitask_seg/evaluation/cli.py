@@ -41,8 +41,8 @@ from typing import Sequence
 import numpy as np
 
 from . import report
-from .model_and_truth import (checkpoint_path, EvaluationError, model_description, open_truth,
-                              TruthOptions)
+from .model_and_truth import (check_truth_classes, checkpoint_path, EvaluationError,
+                              model_description, open_truth, TruthOptions)
 from .predictions import bag_topics, PredictionBag
 from .recorded import camera_of, check_overlap, output_topics, score
 from .robot_metrics import CONFIDENCE, RobotMetrics
@@ -168,6 +168,15 @@ def with_confidence(bag: str, topics: dict[str, str], camera: str) -> dict[str, 
     return topics
 
 
+def checked_classes(truth: BagDataset, args: argparse.Namespace, classes: list[str]) -> None:
+    """Refuse ground-truth ids the model lacks (see ``check_truth_classes``); close on error."""
+    try:
+        check_truth_classes(truth, truth_options(args), classes)
+    except EvaluationError:
+        truth.close()
+        raise
+
+
 def inputs(args: argparse.Namespace, checkpoint: Path | None) -> dict:
     """Return the options as they go into results.json."""
     values = {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}
@@ -188,6 +197,7 @@ def run_offline(args: argparse.Namespace) -> report.Evaluation:
     predictor = Predictor(checkpoint, device=args.device, input_size=input_size,
                           num_threads=args.threads)
     truth = open_truth(truth_options(args), predictor.info.classes)
+    checked_classes(truth, args, predictor.info.classes)
     scorer = new_scorer(args, predictor.info, len(truth))
     source = ('--latency' if args.latency is not None else
               f"the inference core's time per batch of {args.batch_size} on {args.device}")
@@ -204,6 +214,7 @@ def run_recorded(args: argparse.Namespace) -> report.Evaluation:
     checkpoint = checkpoint_path(args.checkpoint)
     info, tasks = model_description(checkpoint)
     truth = open_truth(truth_options(args), info.classes)
+    checked_classes(truth, args, info.classes)
     wanted = {'segmentation': (args.label_topic, args.pred_label_topic),
               'depth': (args.depth_topic, args.pred_depth_topic)}
     defaults = output_topics(args.camera or camera_of(args.image_topic), list(tasks))
@@ -236,8 +247,13 @@ def run_live(args: argparse.Namespace) -> report.Evaluation:
     if args.class_map and described is None:
         raise EvaluationError('--class-map with --attach needs --checkpoint naming the '
                               "node's model, for its class names")
-    classes = model_description(described)[0].classes if args.class_map else []
-    truth = open_truth(truth_options(args), classes)
+    # A .pt names its classes without loading the model: refuse foreign labels before the
+    # replay where possible.
+    early = described is not None and described.suffix == '.pt'
+    classes = model_description(described)[0].classes if early or args.class_map else []
+    truth = open_truth(truth_options(args), classes if args.class_map else [])
+    if early:
+        checked_classes(truth, args, classes)
     camera = args.camera or camera_of(args.image_topic)
     options = live.LiveOptions(camera=camera, rate=args.rate, attach=args.attach,
                                node_name=args.node_name, settle=args.settle,
@@ -255,6 +271,8 @@ def run_live(args: argparse.Namespace) -> report.Evaluation:
     if replay.info is None:
         truth.close()
         raise EvaluationError(replay.error or 'interrupted before the node answered')
+    if not early:
+        checked_classes(truth, args, replay.info.classes)
     scorer = new_scorer(args, replay.info, len(truth))
     bag = args.out / 'predictions'
     predictions = PredictionBag(bag, with_confidence(bag, output_topics(camera, replay.tasks),

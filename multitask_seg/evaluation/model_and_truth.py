@@ -20,6 +20,10 @@ from pathlib import Path
 from ..bundled import default_checkpoint
 from ..checkpoint import ModelInfo, read_checkpoint
 from ..data.bag_reader import BagDataset
+from ..data.folder_format import IGNORE_LABEL
+
+# Where the shipped class maps are, relative to the package's share or source folder.
+CLASS_MAPS = 'config/class_maps'
 
 
 class EvaluationError(Exception):
@@ -73,3 +77,30 @@ def open_truth(options: TruthOptions, classes: list[str]) -> BagDataset:
                       options.depth_topic or None, depth_scale=options.depth_scale,
                       class_map=options.class_map,
                       classes=classes if options.class_map else None)
+
+
+def check_truth_classes(truth: BagDataset, options: TruthOptions, classes: list[str]) -> None:
+    """
+    Refuse ground truth with class ids that the model does not have (unless a map is given).
+
+    Such pixels would otherwise drop out of the scores without a word, and the rest would be
+    scored under the model's names for those ids.
+
+    :param classes: the model's class names, id order.
+    :raises EvaluationError: naming the ids, the model's id range and the fix.
+    """
+    if options.class_map or not options.label_topic or not classes:
+        return
+    foreign = sorted(i for i in truth.label_ids() if i != IGNORE_LABEL
+                     and not 0 <= i + options.label_offset < len(classes))
+    if not foreign:
+        return
+    shown = ', '.join(map(str, foreign[:20])) + (', ...' if len(foreign) > 20 else '')
+    shift = f' after --label-offset {options.label_offset}' if options.label_offset else ''
+    raise EvaluationError(
+        f'{options.bag}: {options.label_topic!r} holds class ids {shown}{shift}, which the '
+        f'model does not have (its {len(classes)} classes are ids 0-{len(classes) - 1}: '
+        f'{", ".join(classes)}; {IGNORE_LABEL} = ignore). The labels are in another label '
+        f'space: give --class-map FILE mapping its ids to these class names ({CLASS_MAPS}/ '
+        f'ships NYUv2-40, KITTI-6 and Cityscapes-19 maps for the bundled model), or '
+        "--label-offset N if they are a block of the model's classes")

@@ -77,7 +77,7 @@ def node_process(checkpoint: Path, cameras: list[str], input_size: str,
     """
     Run multitask_seg_node in its own process; stop it with SIGINT afterwards.
 
-    It runs with its default QoS (sensor data: best effort, keep last 1) over the package's
+    It runs with its default QoS (reliable, keep last 1) over the package's
     shared-memory Fast DDS profile (see ``dds.local_dds``), as on a robot.
     """
     with open(log, 'w') as out:

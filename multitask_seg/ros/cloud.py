@@ -13,7 +13,7 @@
 # limitations under the License.
 
 """
-Organised point clouds from a depth image and pinhole intrinsics. No rclpy here.
+Organised point clouds from a depth image and its pixels' rays. No rclpy here.
 
 The layout is what sensor_msgs_py.point_cloud2 and rviz read: x, y, z float32 metres in
 the camera's optical frame (x right, y down, z forward), rgb as a float32 whose bits are
@@ -55,36 +55,34 @@ def pack_rgb(rgb: np.ndarray) -> np.ndarray:
     return packed.view(np.float32)
 
 
-def cloud_points(depth: np.ndarray, k: np.ndarray, rgb: np.ndarray, labels: np.ndarray,
+def cloud_points(depth: np.ndarray, rays: np.ndarray, rgb: np.ndarray, labels: np.ndarray,
                  decimation: int = 1, normals: np.ndarray | None = None) -> np.ndarray:
     """
     Back-project a depth image to an organised structured array of POINT_DTYPE.
 
-    :param depth: (H, W) float32 metres; NaN (or any non-finite value) is invalid.
-    :param k: the 3x3 (or 9-element) intrinsic matrix of this H x W image.
+    :param depth: (H, W) float32 metres along the optical axis; NaN (or any non-finite
+        value) is invalid.
+    :param rays: (ceil(H / n), ceil(W / n), 2) unit-z rays of the kept pixels, from
+        ``rays.ray_table`` (undistorted; NaN where the calibration gives none).
     :param rgb: (H, W, 3) uint8 colour per pixel.
     :param labels: (H, W) class ids.
     :param decimation: keep every n-th row and column, pixel (0, 0) first.
     :param normals: (H, W, 3) unit normals per pixel, or None.
 
     :return: (ceil(H / n), ceil(W / n)) POINT_DTYPE array (NORMAL_POINT_DTYPE with
-        normals): x = (u - cx) z / fx, y = (v - cy) z / fy, with (u, v) the pixel's
-        column and row.
+        normals): (x, y, z) = (rx z, ry z, z).
     """
     if decimation < 1:
         raise ValueError(f'decimation must be >= 1, got {decimation}')
-    k = np.asarray(k, np.float64).reshape(3, 3)
-    fx, fy, cx, cy = k[0, 0], k[1, 1], k[0, 2], k[1, 2]
-    if fx == 0 or fy == 0:
-        raise ValueError('camera info has no focal length (uncalibrated camera)')
     step = slice(None, None, decimation)
     z = depth[step, step].astype(np.float32)
-    z = np.where(np.isfinite(z), z, np.float32(np.nan))
-    u = np.arange(depth.shape[1], dtype=np.float32)[step]
-    v = np.arange(depth.shape[0], dtype=np.float32)[step]
+    if rays.shape != (*z.shape, 2):
+        raise ValueError(f'ray table {rays.shape[:2]} does not fit the decimated depth '
+                         f'image {z.shape}')
+    z = np.where(np.isfinite(z) & np.isfinite(rays[..., 0]), z, np.float32(np.nan))
     points = np.empty(z.shape, POINT_DTYPE if normals is None else NORMAL_POINT_DTYPE)
-    points['x'] = (u[None, :] - np.float32(cx)) * z / np.float32(fx)
-    points['y'] = (v[:, None] - np.float32(cy)) * z / np.float32(fy)
+    points['x'] = rays[..., 0] * z
+    points['y'] = rays[..., 1] * z
     points['z'] = z
     points['rgb'] = pack_rgb(rgb[step, step])
     points['label'] = labels[step, step]

@@ -26,8 +26,9 @@ import numpy as np
 from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import Header
 
-from ..image_codecs import DEPTH_ENCODINGS, FrameError, rgb_from_compressed, rgb_from_image
-from ..tasks import TASKS, valid_depth
+from ..image_codecs import (DEPTH_ENCODINGS, FrameError, rgb_from_compressed, rgb_from_image,
+                            valid_depth)
+from ..tasks import TASKS
 
 # Calibration and image aspect ratios may differ this much (relative) from rounding the
 # size of a resized image; more means another sensor mode or crop.

@@ -29,6 +29,8 @@ from typing import Sequence
 from diagnostic_msgs.msg import DiagnosticStatus, KeyValue
 import numpy as np
 
+from .stamp_gaps import StampGaps
+
 STAGES = ('convert', 'preprocess', 'infer', 'postprocess', 'publish')
 LATENCIES = ('stamp_to_publish', 'receive_to_publish')
 # A stamp more than this many seconds before its frame arrived, or after it, is not from the
@@ -50,12 +52,17 @@ def reason_key(reason: str) -> str:
 
 @dataclass
 class FrameCounts:
-    """Frames of one camera: received, published, dropped unprocessed, rejected as bad."""
+    """
+    Frames of one camera: received, published, dropped unprocessed, rejected as bad.
+
+    missing: sent by the camera but never received (gaps in its stamps, see stamp_gaps).
+    """
 
     received: int = 0
     published: int = 0
     dropped: int = 0
     bad: int = 0
+    missing: int = 0
 
 
 class NodeStats:
@@ -73,6 +80,7 @@ class NodeStats:
         self._lock = threading.Lock()
         self._totals = {camera: FrameCounts() for camera in cameras}
         self._window = {camera: FrameCounts() for camera in cameras}
+        self._gaps = {camera: StampGaps() for camera in cameras}
         self._latency = {camera: {key: [] for key in LATENCIES} for camera in cameras}
         self._stages: dict[str, list[float]] = {stage: [] for stage in STAGES}
         self._batches: list[int] = []
@@ -88,11 +96,20 @@ class NodeStats:
             for counts in (self._totals[camera], self._window[camera]):
                 setattr(counts, field, getattr(counts, field) + n)
 
-    def received(self, camera: str, dropped_waiting: bool) -> None:
-        """Count a frame in; ``dropped_waiting``: it replaced one never processed."""
+    def received(self, camera: str, dropped_waiting: bool, stamp_ns: int | None = None) -> None:
+        """
+        Count a frame in; ``dropped_waiting``: it replaced one never processed.
+
+        :param stamp_ns: its header stamp; gaps in a camera's stamps count as missing frames.
+        """
         self._count(camera, 'received')
         if dropped_waiting:
             self._count(camera, 'dropped')
+        if stamp_ns is not None:
+            with self._lock:
+                missing = self._gaps[camera].add(stamp_ns)
+            if missing:
+                self._count(camera, 'missing', missing)
 
     def dropped(self, camera: str, n: int = 1) -> None:
         """Count frames discarded unprocessed (e.g. waiting when the node deactivated)."""
@@ -223,6 +240,12 @@ class NodeStats:
             level, message = DiagnosticStatus.WARN, f'no frames in the last {period:.1f} s'
         elif window.bad:
             level, message = DiagnosticStatus.WARN, f'{window.bad} bad frames'
+        elif window.missing:
+            level = DiagnosticStatus.WARN
+            # Under best effort DDS drops large frames; under either QoS a full input queue
+            # (input_depth) overwrites frames the executor had not taken yet.
+            message = (f'{window.missing} frames lost before reaching the node (gaps in the '
+                       f'camera stamps): best-effort transport or a full input queue')
         return _status(level, f'{self.name}: camera {camera}', self.hardware_id, message,
                        values)
 

@@ -65,6 +65,7 @@ from .convert import (color_message, confidence_message, FrameError, rgb_from_co
                       rgb_from_image, scaled_camera_info, task_message)
 from .diagnostics import NodeStats, reason_key
 from .params import parameter_descriptor, PARAMETERS, parse_settings, Settings
+from .rays import RayTables
 from .worker import BatchWorker, LatestFrames
 from ..inference import Predictor
 from ..tasks import IGNORE_LABEL, TASKS
@@ -128,6 +129,7 @@ class SegmentationNode(LifecycleNode):
         self._predictor: Predictor | None = None
         self._outputs: dict[str, Outputs] = {}
         self._infos: dict[str, CameraInfo] = {}
+        self._rays = RayTables()
         self._inputs: list[Any] = []
         self._worker: BatchWorker | None = None
         self._frames = LatestFrames()
@@ -140,6 +142,7 @@ class SegmentationNode(LifecycleNode):
         self._error = ''
         try:
             self.settings = self._declare_parameters()
+            self._rays = RayTables(self.settings.rectified_input)
             self.stats = NodeStats(self.settings.cameras, self.get_name(),
                                    self.settings.device)
             self.add_on_set_parameters_callback(self._on_set_parameters)
@@ -264,7 +267,8 @@ class SegmentationNode(LifecycleNode):
             self._inputs.append(self.create_subscription(
                 msg_type, topic, lambda msg, c=camera: self._on_image(c, msg), in_qos,
                 event_callbacks=SubscriptionEventCallbacks(
-                    matched=lambda info, t=topic: self._on_input_matched(t, info))))
+                    matched=lambda info, t=topic: self._on_input_matched(t, info),
+                    incompatible_qos=lambda info, t=topic: self._on_incompatible_qos(t, info))))
             self._inputs.append(self.create_subscription(
                 CameraInfo, f'{camera}/camera_info',
                 lambda msg, c=camera: self._on_camera_info(c, msg), in_qos))
@@ -341,7 +345,15 @@ class SegmentationNode(LifecycleNode):
 
     def _on_image(self, camera: str, msg: Image | CompressedImage) -> None:
         replaced = self._frames.put(camera, Frame(msg, time.monotonic()))
-        self.stats.received(camera, replaced)
+        stamp = msg.header.stamp
+        self.stats.received(camera, replaced, stamp.sec * 10**9 + stamp.nanosec)
+
+    def _on_incompatible_qos(self, topic: str, info: Any) -> None:
+        self.get_logger().warning(
+            f'a publisher of {topic} offers QoS incompatible with input_qos '
+            f'{self.settings.input_qos} ({info.last_policy_kind.name}): it sends the node '
+            f'nothing. A best-effort camera needs input_qos: sensor_data (large frames may '
+            f'then be lost; see /diagnostics "missing")')
 
     def _on_camera_info(self, camera: str, msg: CameraInfo) -> None:
         self._infos[camera] = msg
@@ -472,8 +484,9 @@ class SegmentationNode(LifecycleNode):
         if self.settings.cloud_color == 'class':
             image = self._lut[labels]
         try:
-            points = cloud_points(depth, info.k, image, labels, self.settings.cloud_decimation,
-                                  normals)
+            decimation = self.settings.cloud_decimation
+            rays = self._rays.table(camera, info, decimation)
+            points = cloud_points(depth, rays, image, labels, decimation, normals)
         except ValueError as exc:
             self._log_throttled((camera, 'cloud'), f'camera {camera}: no point cloud: {exc}')
             return

@@ -82,8 +82,10 @@ PARAMETERS = {
                         bounds=(0, INT64_MAX)),
     'max_pixels': Spec(DEFAULT_MAX_PIXELS, 'larger input images are rejected as bad frames',
                        bounds=(1, INT64_MAX)),
-    'input_qos': Spec('sensor_data', f'input QoS, one of {QOS_NAMES}; sensor_data = best '
-                                     f'effort, which also matches reliable publishers'),
+    'input_qos': Spec('reliable', f'input QoS, one of {QOS_NAMES}; reliable: no frame lost '
+                                  f'in transport (large frames are lost under best effort), '
+                                  f'but does not match best-effort publishers; sensor_data = '
+                                  f'best effort, matches every publisher'),
     'input_depth': Spec(1, 'input queue depth; 1 keeps only the latest frame',
                         bounds=(1, INT64_MAX)),
     'output_qos': Spec('reliable', f'output QoS, one of {QOS_NAMES}'),
@@ -95,6 +97,9 @@ PARAMETERS = {
                           bounds=(0.0, 1.0)),
     'cloud_decimation': Spec(1, 'points: keep every n-th row and column', read_only=False,
                              bounds=(1, INT64_MAX)),
+    'rectified_input': Spec(False, 'true: the images are rectified (image_rect), so points '
+                                   'use camera_info P and no distortion; false: raw images, '
+                                   'whose rays are undistorted with K and D'),
     'cloud_color': Spec('image', "points rgb field: 'image' (camera colour) or 'class'",
                         read_only=False),
     'deadline_ms': Spec(100.0, 'diagnostics WARN when the median receive-to-publish '
@@ -127,6 +132,7 @@ class Settings:
     depth_encoding: str
     overlay_alpha: float
     cloud_decimation: int
+    rectified_input: bool
     cloud_color: str
     deadline_ms: float
     diagnostics_period: float
@@ -217,6 +223,7 @@ def parse_settings(values: dict[str, Any]) -> Settings:
         depth_encoding=_one_of(values, 'depth_encoding', DEPTH_ENCODINGS),
         overlay_alpha=values['overlay_alpha'],
         cloud_decimation=values['cloud_decimation'],
+        rectified_input=values['rectified_input'],
         cloud_color=_one_of(values, 'cloud_color', CLOUD_COLORS),
         deadline_ms=values['deadline_ms'], diagnostics_period=values['diagnostics_period'],
         managed=values['managed'])

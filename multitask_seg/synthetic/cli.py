@@ -30,7 +30,7 @@ from .classes import CLASSES, COLORS, DOMAINS
 from .preview import contact_sheet
 from .render import HFOV_DEG, render_frame, render_sequence, split_seeds
 from ..bench.synth_speed import report
-from ..data.folder_format import TASK_DIRS
+from ..data.folder_format import DEPTH_PNG_SCALE, KITTI_DEPTH_SCALE, TASK_DIRS
 from ..data.folder_writer import FolderWriter
 
 
@@ -70,8 +70,11 @@ def export(args: argparse.Namespace) -> int:
     if runs > len(seeds):
         raise SystemExit(f'--num needs {runs} scenes but split {args.split} has {len(seeds)}')
     K = intrinsics(args.height, args.width, HFOV_DEG[args.domain])
+    # Street depth reaches past the 65.535 m of millimetre PNGs: KITTI's 1/256 m holds it.
+    scale = KITTI_DEPTH_SCALE if args.domain == 'outdoor' else DEPTH_PNG_SCALE
     writer = FolderWriter(args.out, classes=CLASSES[args.domain], colors=COLORS[args.domain],
-                          K=K, width=args.width, height=args.height, domain=args.domain)
+                          K=K, width=args.width, height=args.height, domain=args.domain,
+                          depth_scale=scale)
     size = {'height': args.height, 'width': args.width}
     written = 0
     with tqdm(total=args.num, unit='frame', desc=f'{args.domain} {args.split}') as bar:
