@@ -415,7 +415,7 @@ def test_debug_log_of_stages_and_qos_matches(start, monkeypatch):
     extra = probe.create_publisher(Image, 'cam/image_raw', 10)
     wait_until(lambda: any('2 publisher(s) matched' in t for t in logger.texts('debug')))
     matched = next(t for t in logger.texts('debug') if '2 publisher(s) matched' in t)
-    assert 'multitask_seg_probe reliable' in matched and 'sensor_data' in matched
+    assert 'multitask_seg_probe reliable' in matched and 'this subscription: reliable' in matched
     probe.image_pubs['cam'].publish(frame(node))
     probe.wait_for('cam/segmentation/labels', 1, 10)
     wait_until(lambda: any(t.startswith('batch of 1 (cam)') for t in logger.texts('debug')))
