@@ -104,7 +104,7 @@ def test_bad_options(tiny_checkpoint, tmp_path):
     with pytest.raises(ValueError, match='input_size'):
         Predictor(tiny_checkpoint, input_size='huge')
     with pytest.raises(ValueError, match='fp16 needs a CUDA'):
-        Predictor(tiny_checkpoint, precision='fp16')
+        Predictor(tiny_checkpoint, precision='fp16', engine='torch')
     with pytest.raises(ValueError, match='precision'):
         Predictor(tiny_checkpoint, precision='int4')
     with pytest.raises(ValueError, match='extension'):

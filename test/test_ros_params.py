@@ -52,7 +52,8 @@ def test_defaults_with_a_checkpoint_are_valid(values):
     ({'overlay_alpha': 1.5}, r'parameter overlay_alpha: must be in \[0, 1\]'),
     ({'cloud_decimation': 0}, 'parameter cloud_decimation:'),
     ({'input_size': '640'}, 'parameter input_size:'),
-    ({'precision': 'int8'}, 'parameter precision:'),
+    ({'precision': 'fp8'}, 'parameter precision:'),
+    ({'engine': 'tensorrt'}, 'parameter engine:'),
     ({'deadline_ms': 0.0}, 'parameter deadline_ms: must be positive'),
 ])
 def test_bad_values_name_the_parameter(values, change, message):

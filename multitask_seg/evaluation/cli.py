@@ -45,6 +45,7 @@ from ..checkpoint import CheckpointError
 from ..data.bag_reader import BagDataset
 from ..data.bag_writer import BagTopics
 from ..data.folder_format import DatasetFormatError
+from ..inference.engines import ENGINE_NAMES
 
 PROG = 'multitask_seg_eval'
 
@@ -82,6 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
     offline.add_argument('--input-size', default='checkpoint',
                          help="'checkpoint', 'native' or '<height>x<width>'")
     offline.add_argument('--threads', type=int, help='CPU threads (default: all)')
+    offline.add_argument('--engine', default='auto', choices=ENGINE_NAMES,
+                         help='inference engine; auto: OpenVINO, else ONNX Runtime, else '
+                              'PyTorch (CUDA: PyTorch) (default: %(default)s)')
     live = modes.add_parser('live', parents=[common],
                             help='replay the bag to the node over DDS; latency, drops, fps')
     live.add_argument('--rate', type=float, default=1.0,
@@ -142,7 +146,7 @@ def run_offline(args: argparse.Namespace) -> report.Evaluation:
         raise EvaluationError(f'--input-size: {exc}') from exc
     checkpoint = checkpoint_path(args.checkpoint)
     predictor = Predictor(checkpoint, device=args.device, input_size=input_size,
-                          num_threads=args.threads)
+                          num_threads=args.threads, engine=args.engine)
     truth = open_truth(truth_options(args), predictor.info.classes)
     scorer = new_scorer(args, predictor.info, len(truth))
     try:

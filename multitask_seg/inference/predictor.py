@@ -25,28 +25,13 @@ from typing import Sequence
 import numpy as np
 import torch
 
+from .engines import choose_engine, open_backend
+from .precision_gate import Gate, resolve_precision
 from .preprocess import (check_image, labels_from_logits, pixel_statistics, to_network_input,
                          upsample)
 
 # Past this many pixels per image the full-resolution outputs alone would take gigabytes.
 DEFAULT_MAX_PIXELS = 4096 * 4096
-
-
-def open_backend(path: str | Path, device: str, precision: str, channels_last: bool,
-                 num_threads: int | None):
-    """Pick the backend by extension: .pt (PyTorch), .onnx (ONNX Runtime), .yaml (foreign)."""
-    suffix = Path(path).suffix.lower()
-    if suffix == '.pt':
-        from .torch_backend import TorchBackend
-        return TorchBackend(path, device, precision, channels_last)
-    if suffix == '.onnx':
-        from .onnx_backend import OnnxBackend
-        return OnnxBackend(path, device, precision, num_threads)
-    if suffix in ('.yaml', '.yml'):
-        from .external_onnx import ExternalOnnxBackend
-        return ExternalOnnxBackend(path, device, precision, num_threads)
-    raise ValueError(f'model file {path}: unknown extension {suffix!r} (use .pt, .onnx, or '
-                     f'.yaml describing a foreign ONNX model)')
 
 
 class Predictor:
@@ -56,23 +41,33 @@ class Predictor:
     :param model_path: a .pt checkpoint, an .onnx export of one, or a .yaml describing a
         foreign ONNX model (see ``external_onnx``).
     :param device: 'cpu' or 'cuda[:N]'.
-    :param precision: 'fp32', 'fp16' (CUDA) or 'bf16' (see the backends).
+    :param precision: 'fp32', 'fp16' (CUDA, torch), 'bf16', 'int8' (OpenVINO, a model from
+        ``multitask_seg_optimize``) or 'auto': the fastest precision whose measured figures,
+        stored in the model, pass ``gate``; fp32 for a model without figures.
+    :param engine: 'auto' (see ``engines.choose_engine``), 'torch', 'onnxruntime' or
+        'openvino'; a .pt checkpoint is converted once for the latter two.
     :param channels_last: NHWC layout for the PyTorch backend.
     :param input_size: 'checkpoint' resizes to the size the model was trained at (or runs at
         the image's size if the checkpoint names none); 'native' runs at each image's
         own size; (height, width) resizes to that size.
     :param num_threads: CPU threads for inference (None: the library default).
     :param max_pixels: larger images are rejected with ValueError rather than exhausting RAM.
+    :param gate: the accuracy limits of precision 'auto' (default: >= 99 % labels agreeing
+        with fp32, <= 3 cm mean depth change).
     """
 
     def __init__(self, model_path: str | Path, *, device: str = 'cpu', precision: str = 'fp32',
                  channels_last: bool = True,
                  input_size: str | tuple[int, int] = 'checkpoint',
                  num_threads: int | None = None,
-                 max_pixels: int = DEFAULT_MAX_PIXELS) -> None:
+                 max_pixels: int = DEFAULT_MAX_PIXELS, engine: str = 'auto',
+                 gate: Gate = Gate()) -> None:
         if num_threads:
             torch.set_num_threads(num_threads)
-        self.backend = open_backend(model_path, device, precision, channels_last, num_threads)
+        self.engine = choose_engine(engine, device, model_path)
+        self.precision = resolve_precision(precision, self.engine, model_path, gate)
+        self.backend = open_backend(model_path, self.engine, device, self.precision,
+                                    channels_last, num_threads)
         self.info = self.backend.info
         self.tasks = dict(self.backend.config.tasks)
         self.max_pixels = max_pixels

@@ -71,6 +71,14 @@ RELIABILITY = {'sensor_data': ReliabilityPolicy.BEST_EFFORT,
 LOG_PERIOD = 2.0
 
 
+def describe_engine(predictor: Predictor) -> dict[str, str]:
+    """Return what the predictor runs: engine, precision and network input size."""
+    size = predictor.network_size
+    return {'engine': getattr(predictor, 'engine', 'custom'),
+            'precision': getattr(predictor, 'precision', 'unknown'),
+            'input size': f'{size[0]}x{size[1]}' if size else 'native'}
+
+
 def qos_profile(name: str, depth: int) -> QoSProfile:
     """Return a keep-last volatile QoS with the reliability that ``name`` stands for."""
     return QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=depth,
@@ -185,7 +193,7 @@ class SegmentationNode(LifecycleNode):
             self._predictor = self._predictor_factory(
                 settings.checkpoint, device=settings.device, precision=settings.precision,
                 input_size=settings.input_size, num_threads=settings.num_threads or None,
-                max_pixels=settings.max_pixels)
+                max_pixels=settings.max_pixels, engine=settings.engine)
         except (OSError, ValueError) as exc:
             self._error = f'parameter checkpoint: cannot load {settings.checkpoint}: {exc}'
             self.get_logger().error(self._error)
@@ -214,8 +222,11 @@ class SegmentationNode(LifecycleNode):
             'classes': info.classes, 'colors': info.colors, 'tasks': tasks,
             'depth_units': info.depth_units, 'depth_range': info.depth_range})))
         self._diag_pub = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
+        engine = describe_engine(self._predictor)
+        self.stats.engine = engine
         self.get_logger().info(
-            f'model {settings.checkpoint} on {settings.device}: tasks {sorted(tasks)}, '
+            f'model {settings.checkpoint} on {settings.device}: '
+            f'{", ".join(f"{k} {v}" for k, v in engine.items())}; tasks {sorted(tasks)}, '
             f'{len(info.classes)} classes; cameras {list(settings.cameras)}')
         return TransitionCallbackReturn.SUCCESS
 

@@ -30,7 +30,8 @@ from ..image_codecs import DEPTH_ENCODINGS
 
 QOS_NAMES = ('sensor_data', 'best_effort', 'reliable')
 TRANSPORTS = ('raw', 'compressed')
-PRECISIONS = ('fp32', 'fp16', 'bf16')
+PRECISIONS = ('auto', 'fp32', 'fp16', 'bf16', 'int8')
+ENGINES = ('auto', 'torch', 'onnxruntime', 'openvino')
 CLOUD_COLORS = ('image', 'class')
 # Past this many pixels an image is rejected before inference (the predictor's own limit).
 DEFAULT_MAX_PIXELS = 4096 * 4096
@@ -58,7 +59,13 @@ PARAMETERS = {
                              "'compressed' (<name>/image_raw/compressed, JPEG or PNG); "
                              '<name>.transport overrides it per camera'),
     'device': Spec('cpu', "inference device: 'cpu', 'cuda' or 'cuda:N'"),
-    'precision': Spec('fp32', "'fp32', 'fp16' (CUDA only) or 'bf16'"),
+    'engine': Spec('auto', "inference engine: 'auto' (OpenVINO, else ONNX Runtime, else "
+                           "PyTorch; CUDA devices: PyTorch), 'torch', 'onnxruntime' or "
+                           "'openvino'"),
+    'precision': Spec('auto', "'auto' (the fastest precision whose figures stored in the "
+                              "model pass the accuracy gate; fp32 without figures), 'fp32', "
+                              "'fp16' (CUDA only), 'bf16' or 'int8' (OpenVINO, optimised "
+                              'model)'),
     'input_size': Spec('checkpoint', "network input size: 'checkpoint' (the size the model "
                                      "was trained at), 'native' (each image's own) or "
                                      "'<height>x<width>'"),
@@ -93,6 +100,7 @@ class Settings:
     cameras: tuple[str, ...]
     transports: dict[str, str]
     device: str
+    engine: str
     precision: str
     input_size: str | tuple[int, int]
     num_threads: int
@@ -175,7 +183,8 @@ def parse_settings(values: dict[str, Any]) -> Settings:
             _fail(name, f'must be positive, got {values[name]}')
     return Settings(
         checkpoint=checkpoint, cameras=cameras, transports=transports,
-        device=values['device'], precision=_one_of(values, 'precision', PRECISIONS),
+        device=values['device'], engine=_one_of(values, 'engine', ENGINES),
+        precision=_one_of(values, 'precision', PRECISIONS),
         input_size=parse_input_size(values['input_size']),
         num_threads=_at_least(values, 'num_threads', 0),
         max_pixels=_at_least(values, 'max_pixels', 1),
