@@ -16,8 +16,8 @@
 
 import logging
 
-from multitask_seg.checkpoint import (CheckpointError, default_info, load_checkpoint,
-                                     save_checkpoint)
+from multitask_seg.checkpoint import (
+    CheckpointError, default_info, load_checkpoint, save_checkpoint)
 from multitask_seg.export import export_onnx
 from multitask_seg.inference import Predictor
 from multitask_seg.inference.engines import choose_engine, open_backend
