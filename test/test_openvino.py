@@ -125,3 +125,28 @@ def test_engine_choice(tiny_checkpoint, tmp_path):
         choose_engine('torch', 'cpu', tmp_path / 'model.xml')
     with pytest.raises(ValueError, match='engine openvino runs precision'):
         open_backend(tiny_checkpoint, 'openvino', 'cpu', 'fp16', True, None)
+
+
+@pytest.mark.parametrize('name', ['mobilenet_3tasks', 'mobilenet_depth_only'])
+@pytest.mark.parametrize('input_size', ['checkpoint', 'native'])
+def test_deploy_graph_matches_the_torch_predictor(name, input_size, tmp_path):
+    # Normalisation, resizing, argmax, the depth clamp and normalised normals all run inside
+    # OpenVINO's graph; the PyTorch path does them in Python.
+    config = VARIANTS[name]
+    torch.manual_seed(4)
+    info = default_info(config, input_size=[64, 80], depth_range=[0.1, 10.0])
+    checkpoint = save_checkpoint(tmp_path / f'{name}.pt', build_model(config), info)
+    rng = np.random.default_rng(5)
+    images = [rng.integers(0, 256, shape, dtype=np.uint8)
+              for shape in [(61, 83, 3), (64, 80, 3), (61, 83, 3)]]
+    deployed = Predictor(checkpoint, engine='openvino', input_size=input_size)
+    reference = Predictor(checkpoint, engine='torch', input_size=input_size).predict(images)
+    for got, expected in zip(deployed.predict(images), reference):
+        assert sorted(got) == sorted(expected)
+        for task, value in got.items():
+            assert value.dtype == expected[task].dtype and value.shape == expected[task].shape
+        if 'segmentation' in got:
+            assert (got['segmentation'] == expected['segmentation']).mean() > 0.9999
+        for task in ('depth', 'normals'):
+            if task in got:
+                assert np.abs(got[task] - expected[task]).max() < 1e-3, task

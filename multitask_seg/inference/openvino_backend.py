@@ -119,20 +119,50 @@ class OpenVinoBackend:
         if num_threads:
             self.options['INFERENCE_NUM_THREADS'] = int(num_threads)
         self._requests: dict[tuple[int, ...], object] = {}
+        self._deployed: dict[tuple[int, ...], object] = {}
+
+    def _compile(self, model, what: str):
+        try:
+            return core().compile_model(model, 'CPU', self.options).create_infer_request()
+        except Exception as exc:
+            raise CheckpointError(f'{self.path}: OpenVINO cannot compile it for {what} at '
+                                  f'{self.precision}: {_first_line(exc)}') from exc
 
     def request(self, shape: tuple[int, ...]):
         """Return the infer request for one input shape, compiling it the first time."""
         if shape not in self._requests:
             model = self.model.clone()
             model.reshape({model.inputs[0]: list(shape)})
-            try:
-                compiled = core().compile_model(model, 'CPU', self.options)
-            except Exception as exc:
-                raise CheckpointError(f'{self.path}: OpenVINO cannot compile it for input '
-                                      f'{list(shape)} at {self.precision}: '
-                                      f'{_first_line(exc)}') from exc
-            self._requests[shape] = compiled.create_infer_request()
+            self._requests[shape] = self._compile(model, f'input {list(shape)}')
         return self._requests[shape]
+
+    def predict_full(self, images: np.ndarray, network_size: tuple[int, int] | None,
+                     mean: np.ndarray, std: np.ndarray) -> dict[str, np.ndarray]:
+        """
+        Run the deploy graph (``openvino_deploy``) on a batch of same-size images.
+
+        :param images: (N, H, W, 3) uint8 RGB.
+        :param network_size: (h, w) the network runs at; None: the images' own size.
+        :param mean, std: (3,) float32 normalisation in 0-255 pixel terms.
+        :return: {task: (N, H, W[, 3]) array}: labels, depth in metres clamped to the
+            model's depth_range, unit normals.
+        """
+        batch, height, width = images.shape[:3]
+        size = tuple(network_size or (height, width))
+        key = (batch, height, width, *size)
+        if key not in self._deployed:
+            from .openvino_deploy import deploy_model
+
+            model = self.model.clone()
+            model.reshape({model.inputs[0]: [batch, 3, *size]})
+            model = deploy_model(model, batch, (height, width), size, mean, std,
+                                 self.config.tasks, self.info.depth_range)
+            self._deployed[key] = self._compile(
+                model, f'{batch} image(s) of {height}x{width}, network at {size[0]}x{size[1]}')
+        request = self._deployed[key]
+        outputs = request.infer({0: np.ascontiguousarray(images)})
+        return {name: outputs[request.model_outputs[i]]
+                for i, name in enumerate(self.output_names)}
 
     def __call__(self, batch: torch.Tensor) -> dict[str, torch.Tensor]:
         """Map a (N, 3, h, w) float32 CPU batch to {task: (N, C, h/4, w/4) float32 CPU}."""

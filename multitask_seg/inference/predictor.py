@@ -101,6 +101,8 @@ class Predictor:
         """
         for image in images:
             check_image(image, self.max_pixels)
+        if hasattr(self.backend, 'predict_full') and not confidence:
+            return self._predict_deployed(images, timings)
         times = {'preprocess': 0.0, 'infer': 0.0, 'postprocess': 0.0}
         results: list[dict[str, np.ndarray] | None] = [None] * len(images)
         for indices in self._groups(images):
@@ -121,6 +123,25 @@ class Predictor:
             times['postprocess'] += t3 - t2
         if timings is not None:
             timings.update(times)
+        return results
+
+    def _predict_deployed(self, images: Sequence[np.ndarray],
+                          timings: dict[str, float] | None) -> list[dict[str, np.ndarray]]:
+        # The engine runs normalisation, resizing and post-processing inside its graph
+        # (one compiled shape per image size); only batching by size is left here.
+        results: list[dict[str, np.ndarray] | None] = [None] * len(images)
+        groups: dict[tuple[int, int], list[int]] = {}
+        for i, image in enumerate(images):
+            groups.setdefault(image.shape[:2], []).append(i)
+        start = time.perf_counter()
+        mean, std = self._mean.flatten().numpy(), self._std.flatten().numpy()
+        for indices in groups.values():
+            batch = np.stack([images[i] for i in indices])
+            outputs = self.backend.predict_full(batch, self.network_size, mean, std)
+            for k, i in enumerate(indices):
+                results[i] = {name: out[k] for name, out in outputs.items()}
+        if timings is not None:
+            timings.update(preprocess=0.0, infer=time.perf_counter() - start, postprocess=0.0)
         return results
 
     def predict_one(self, image: np.ndarray) -> dict[str, np.ndarray]:
