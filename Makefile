@@ -32,7 +32,11 @@ test-all: $(STAMP)
 bench: $(STAMP)
 	mkdir -p build
 	$(BIN)/python -m multitask_seg.bench --out build/bench.json
-	$(BIN)/python -m multitask_seg.ros.bench_node --out build/bench.json
+	$(BIN)/python -m multitask_seg.ros.bench_node --out build/bench.json \
+		--checkpoint multitask_seg/bundled/default.pt --input-size 480x640
+	$(BIN)/python -m multitask_seg.ros.bench_node --out build/bench.json \
+		--checkpoint multitask_seg/bundled/default.pt --input-size checkpoint \
+		--key-prefix bundled_
 
 # The README's main command: a held-out synthetic bag replayed live through the node with
 # the bundled model; report in demo_output/.

@@ -119,13 +119,18 @@ def compare(reference: list[dict], outputs: list[dict], frames, classes: int) ->
 def quantise(fp32: Path, target: Path, images: list[np.ndarray], info,
              input_size) -> Path:
     """Write the NNCF int8 model of the IR ``fp32`` calibrated on ``images``."""
-    import nncf
-
-    model = core().read_model(str(fp32))
     size = tuple(input_size) if isinstance(input_size, tuple) else (
         tuple(info.input_size) if info.input_size else None)
     mean, std = pixel_statistics(info.mean, info.std)
     batches = [to_network_input([image], size, mean, std).numpy() for image in images]
+    return quantise_batches(fp32, target, batches)
+
+
+def quantise_batches(fp32: Path, target: Path, batches: list[np.ndarray]) -> Path:
+    """Write the NNCF int8 model of the IR ``fp32``; ``batches``: normalised NCHW float32."""
+    import nncf
+
+    model = core().read_model(str(fp32))
     quantised = nncf.quantize(model, nncf.Dataset(batches), subset_size=len(batches),
                               preset=nncf.QuantizationPreset.MIXED)
     for key in model.get_rt_info().keys():
