@@ -19,6 +19,7 @@ import sys
 
 from multitask_seg.checkpoint import default_info, load_checkpoint, save_checkpoint
 from multitask_seg.inference import Predictor
+from multitask_seg.inference.torch_backend import TorchBackend
 from multitask_seg.model import build_model, ModelConfig
 import numpy as np
 import pytest
@@ -141,3 +142,22 @@ def test_confidence_is_the_softmax_of_the_chosen_class(tiny_checkpoint):
     softmax = np.exp(ref - ref.max(0)) / np.exp(ref - ref.max(0)).sum(0)
     np.testing.assert_allclose(out['segmentation_confidence'], softmax.max(0), atol=1e-4)
     assert out['segmentation_confidence'].dtype == np.float32
+
+
+def test_the_torch_path_folds_batch_norm_with_the_same_outputs(tmp_path):
+    config = ModelConfig(tasks={'segmentation': 5, 'depth': 1})
+    model = build_model(config).eval()
+    generator = torch.Generator().manual_seed(6)
+    for module in model.modules():
+        if isinstance(module, torch.nn.BatchNorm2d):
+            # Statistics away from the identity, so an unfolded or badly folded BN shows.
+            module.running_mean.normal_(generator=generator)
+            module.running_var.uniform_(0.5, 2.0, generator=generator)
+    path = save_checkpoint(tmp_path / 'bn.pt', model, default_info(config))
+    backend = TorchBackend(path)
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in backend.model.modules())
+    batch = torch.randn(1, 3, 61, 83, generator=generator)
+    with torch.no_grad():
+        expected = model(batch)
+    for task, value in backend(batch).items():
+        assert (value - expected[task]).abs().max().item() < 1e-4, task

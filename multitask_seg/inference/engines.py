@@ -36,6 +36,8 @@ from .precision_gate import int8_variant
 ENGINE_NAMES = ('auto', 'torch', 'onnxruntime', 'openvino')
 # rt_info key of an optimised IR: the content hash of the checkpoint it was made from.
 SOURCE_KEY = 'multitask_seg.source'
+# Part of the cache path of converted checkpoints: raise it when conversion changes.
+CONVERTER_VERSION = 'v1'
 logger = logging.getLogger(__name__)
 
 
@@ -148,7 +150,8 @@ def openvino_model_file(path: str | Path) -> Path | None:
 
 def convert_for(engine: str, checkpoint: str | Path) -> Path:
     """Return ``checkpoint`` converted for ``engine``, converting it on the first use."""
-    target = converted_path(checkpoint, f'exports/{engine}', ENGINES[engine].converted)
+    target = converted_path(checkpoint, f'exports/{engine}-{CONVERTER_VERSION}',
+                            ENGINES[engine].converted)
     if target.is_file():
         return target
     logger.warning('converting %s for %s into %s (once; later starts reuse it)',
