@@ -62,6 +62,7 @@ from .diagnostics import NodeStats
 from .params import PARAMETERS, parse_settings, Settings
 from .worker import BatchWorker, LatestFrames
 from ..inference import Predictor
+from ..inference.precision_gate import Gate
 
 NODE_NAME = 'multitask_seg'
 RELIABILITY = {'sensor_data': ReliabilityPolicy.BEST_EFFORT,
@@ -193,7 +194,8 @@ class SegmentationNode(LifecycleNode):
             self._predictor = self._predictor_factory(
                 settings.checkpoint, device=settings.device, precision=settings.precision,
                 input_size=settings.input_size, num_threads=settings.num_threads or None,
-                max_pixels=settings.max_pixels, engine=settings.engine)
+                max_pixels=settings.max_pixels, engine=settings.engine,
+                gate=Gate(settings.auto_min_labels_agree_pct, settings.auto_max_depth_change_m))
         except (OSError, ValueError) as exc:
             self._error = f'parameter checkpoint: cannot load {settings.checkpoint}: {exc}'
             self.get_logger().error(self._error)

@@ -66,6 +66,12 @@ PARAMETERS = {
                               "model pass the accuracy gate; fp32 without figures), 'fp32', "
                               "'fp16' (CUDA only), 'bf16' or 'int8' (OpenVINO, optimised "
                               'model)'),
+    'auto_min_labels_agree_pct': Spec(99.0, "precision 'auto' takes a reduced precision "
+                                            'only if at least this share of labels (%) '
+                                            'agreed with fp32 when it was measured'),
+    'auto_max_depth_change_m': Spec(0.03, "precision 'auto' takes a reduced precision only "
+                                          'if its measured mean depth change (m) is at '
+                                          'most this'),
     'input_size': Spec('checkpoint', "network input size: 'checkpoint' (the size the model "
                                      "was trained at), 'native' (each image's own) or "
                                      "'<height>x<width>'"),
@@ -102,6 +108,8 @@ class Settings:
     device: str
     engine: str
     precision: str
+    auto_min_labels_agree_pct: float
+    auto_max_depth_change_m: float
     input_size: str | tuple[int, int]
     num_threads: int
     max_pixels: int
@@ -185,6 +193,8 @@ def parse_settings(values: dict[str, Any]) -> Settings:
         checkpoint=checkpoint, cameras=cameras, transports=transports,
         device=values['device'], engine=_one_of(values, 'engine', ENGINES),
         precision=_one_of(values, 'precision', PRECISIONS),
+        auto_min_labels_agree_pct=values['auto_min_labels_agree_pct'],
+        auto_max_depth_change_m=values['auto_max_depth_change_m'],
         input_size=parse_input_size(values['input_size']),
         num_threads=_at_least(values, 'num_threads', 0),
         max_pixels=_at_least(values, 'max_pixels', 1),
