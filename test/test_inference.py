@@ -155,6 +155,7 @@ def test_the_torch_path_folds_batch_norm_with_the_same_outputs(tmp_path):
             module.running_var.uniform_(0.5, 2.0, generator=generator)
     path = save_checkpoint(tmp_path / 'bn.pt', model, default_info(config))
     backend = TorchBackend(path)
+    # MobileNet-v2's every BatchNorm follows a convolution.
     assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in backend.model.modules())
     batch = torch.randn(1, 3, 61, 83, generator=generator)
     with torch.no_grad():

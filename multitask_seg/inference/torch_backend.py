@@ -20,7 +20,8 @@ import functools
 from pathlib import Path
 
 import torch
-from torch.fx.experimental.optimization import fuse
+from torch import nn
+from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 from ..checkpoint import load_checkpoint
 
@@ -50,6 +51,27 @@ def keep_freed_memory() -> bool:
     return all(applied)
 
 
+def fold_batch_norm(model: nn.Module) -> int:
+    """
+    Fold every BatchNorm that directly follows a convolution in an nn.Sequential into it.
+
+    In place, for inference (the statistics are fixed); the module tree keeps its shape
+    (the BatchNorm becomes an Identity). Returns how many were folded.
+    """
+    folded = 0
+    for module in model.modules():
+        if not isinstance(module, nn.Sequential):
+            continue
+        names = list(module._modules)
+        for first, second in zip(names, names[1:]):
+            conv, norm = module._modules[first], module._modules[second]
+            if isinstance(conv, nn.Conv2d) and isinstance(norm, nn.BatchNorm2d):
+                module._modules[first] = fuse_conv_bn_eval(conv.eval(), norm.eval())
+                module._modules[second] = nn.Identity()
+                folded += 1
+    return folded
+
+
 class TorchBackend:
     """
     A checkpoint's network, ready for batches of normalised images.
@@ -77,8 +99,9 @@ class TorchBackend:
         self.precision = precision
         self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
         # BatchNorm folded into the convolutions before it (inference statistics are fixed):
-        # ~13 ms less per 640x480 frame on the CPU, outputs equal to float rounding.
-        model = fuse(model)
+        # measured 213 -> 186 ms per 640x480 frame here (bundled model, 2 threads, one
+        # interleaved run), outputs equal to float rounding.
+        fold_batch_norm(model)
         model = model.to(self.device, memory_format=self.memory_format)
         self.model = model.half() if precision == 'fp16' else model
 
