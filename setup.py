@@ -50,7 +50,7 @@ setup(
     packages=find_packages(exclude=['test', 'test.*']),
     # The bundled default model travels with the Python package, so `pip install` and
     # `colcon build` installs alike find it next to multitask_seg/bundled/__init__.py.
-    package_data={'multitask_seg.bundled': ['*.pt']},
+    package_data={'multitask_seg.bundled': ['*.pt', 'default.openvino/*']},
     data_files=[
         ('share/ament_index/resource_index/packages', ['resource/' + PACKAGE]),
         ('share/' + PACKAGE, ['package.xml']),
@@ -75,6 +75,7 @@ setup(
             'multitask_seg_export = multitask_seg.export:main',
             'multitask_seg_label = distill.label:main',
             'multitask_seg_node = multitask_seg.ros.node_main:main',
+            'multitask_seg_optimize = multitask_seg.optimize:main',
             'multitask_seg_train = distill.train:main',
         ],
     },

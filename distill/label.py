@@ -37,6 +37,7 @@ from multitask_seg.atomic import atomic_path, stale_temporaries
 from multitask_seg.data.folder_format import (depth_scale_for, meta_yaml, parse_depth_scale,
                                               TASK_DIRS, write_target)
 from multitask_seg.inference import Predictor
+from multitask_seg.inference.engines import ENGINE_NAMES
 from multitask_seg.tasks import IGNORE_LABEL, TASKS
 import numpy as np
 from tqdm import tqdm
@@ -132,6 +133,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument('--batch-size', type=int, default=8)
     parser.add_argument('--device', default='auto', help="'cpu', 'cuda' or 'auto'")
     parser.add_argument('--threads', type=int, default=None, help='CPU threads')
+    parser.add_argument('--engine', default='auto', choices=ENGINE_NAMES,
+                        help='inference engine; auto: OpenVINO, else ONNX Runtime, else '
+                             'PyTorch (CUDA: PyTorch) (default: %(default)s)')
     parser.add_argument('--input-size', default='checkpoint',
                         help="'checkpoint', 'native' or HxW, e.g. 480x640")
     return parser.parse_args(argv)
@@ -150,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
         size = tuple(int(v) for v in size.split('x'))
     try:
         predictor = Predictor(args.teacher, device=device, input_size=size,
-                              num_threads=args.threads)
+                              num_threads=args.threads, engine=args.engine)
         options = {}
         for item in args.input_option:
             key, sep, value = item.partition('=')

@@ -28,6 +28,20 @@ os.environ.setdefault('FASTDDS_DEFAULT_PROFILES_FILE', os.path.join(
 os.environ.setdefault('ROS_DOMAIN_ID', str(random.SystemRandom().randint(1, 200)))
 
 
+@pytest.fixture(scope='session', autouse=True)
+def model_cache(tmp_path_factory):
+    """Keep converted models and compiled blobs in this run's temporary folder."""
+    from multitask_seg.inference.model_cache import CACHE_ENV
+
+    previous = os.environ.get(CACHE_ENV)
+    os.environ[CACHE_ENV] = str(tmp_path_factory.mktemp('model_cache'))
+    yield os.environ[CACHE_ENV]
+    if previous is None:
+        del os.environ[CACHE_ENV]
+    else:
+        os.environ[CACHE_ENV] = previous
+
+
 @pytest.fixture(scope='session')
 def tiny_checkpoint(tmp_path_factory):
     """Return a random MobileNet-v2 checkpoint: 5 classes + depth, trained at 64x80."""

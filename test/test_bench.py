@@ -18,6 +18,7 @@ import json
 
 from multitask_seg.bench.__main__ import format_table, main
 from multitask_seg.bench.accuracy import output_differences
+from multitask_seg.bench.inference_paths import available_paths
 from multitask_seg.bench.macs import count_macs, count_params
 from multitask_seg.bench.results import merge_json
 from multitask_seg.bench.timing import matmul_flops, time_in_fresh_processes
@@ -68,11 +69,16 @@ def test_the_whole_benchmark_writes_every_key(tmp_path):
     assert written['node_overhead_ratio'] == 1.2
     assert written['params_nyud40'] == 3_070_057
     assert abs(written['gmacs_640x480_nyud40'] - 5.94) < 0.01
-    assert set(written['cpu_ms_640x480']) == {
-        'torch_contiguous', 'torch_channels_last', 'torch_bf16', 'onnxruntime',
-        'onnxruntime_int8'}
+    assert set(written['cpu_ms_640x480']) == set(written['cpu_ms_320x240']) == set(
+        available_paths())
+    assert {'torch_channels_last', 'onnxruntime_fp32', 'openvino_fp32',
+            'openvino_int8'} <= set(available_paths())
+    assert set(written['bound_ms_640x480']) == {'fp32', 'bf16', 'int8'}
     for key in ('gmacs_1200x350_kitti6', 'gemm_bound_ms_640x480', 'joint_vs_two_single_ratio',
                 'peak_rss_mb', 'accuracy_vs_fp32'):
         assert written[key], key
-    assert set(written['accuracy_vs_fp32']) == {'torch_bf16', 'onnxruntime_int8'}
+    reduced = {'torch_bf16', 'onnxruntime_int8', 'openvino_bf16', 'openvino_int8'}
+    assert set(written['accuracy_vs_fp32']) == reduced & set(available_paths())
+    assert set(written['agreement_640x480']) == {p for p in written['accuracy_vs_fp32']
+                                                 if p.startswith('openvino')}
     assert 'onnxruntime_int8' in format_table(results)

@@ -19,6 +19,7 @@ import sys
 
 from multitask_seg.checkpoint import default_info, load_checkpoint, save_checkpoint
 from multitask_seg.inference import Predictor
+from multitask_seg.inference.torch_backend import TorchBackend
 from multitask_seg.model import build_model, ModelConfig
 import numpy as np
 import pytest
@@ -104,7 +105,7 @@ def test_bad_options(tiny_checkpoint, tmp_path):
     with pytest.raises(ValueError, match='input_size'):
         Predictor(tiny_checkpoint, input_size='huge')
     with pytest.raises(ValueError, match='fp16 needs a CUDA'):
-        Predictor(tiny_checkpoint, precision='fp16')
+        Predictor(tiny_checkpoint, precision='fp16', engine='torch')
     with pytest.raises(ValueError, match='precision'):
         Predictor(tiny_checkpoint, precision='int4')
     with pytest.raises(ValueError, match='extension'):
@@ -148,17 +149,37 @@ def test_network_in_memory_predicts_as_its_checkpoint(tiny_checkpoint):
     model, info, _ = load_checkpoint(tiny_checkpoint)
     model.train()
     in_memory = Predictor.from_network(model, info)
-    assert not model.training  # batch-norm statistics must not move while predicting
+    assert model.training  # the trainer's network is left as it is
     out = in_memory.predict_one(img)
-    from_file = Predictor(tiny_checkpoint).predict_one(img)
+    from_file = Predictor(tiny_checkpoint, engine='torch').predict_one(img)
     assert np.array_equal(out['segmentation'], from_file['segmentation'])
     assert np.array_equal(out['depth'], from_file['depth'])
     ref = reference(tiny_checkpoint, img, (64, 80))
     np.testing.assert_allclose(out['depth'], ref['depth'], atol=1e-4)
-    # The network itself is used, not a copy: a trainer scores the weights it has now.
+    # A predictor made after a training step scores the weights the network has then.
     with torch.no_grad():
         model.heads['depth'].out.weight.zero_()
         model.heads['depth'].out.bias.fill_(2.5)
-    assert (in_memory.predict_one(img)['depth'] == 2.5).all()
+    assert (Predictor.from_network(model, info).predict_one(img)['depth'] == 2.5).all()
     with pytest.raises(ValueError, match='fp16 needs a CUDA'):
         Predictor.from_network(model, info, precision='fp16')
+
+
+def test_the_torch_path_folds_batch_norm_with_the_same_outputs(tmp_path):
+    config = ModelConfig(tasks={'segmentation': 5, 'depth': 1})
+    model = build_model(config).eval()
+    generator = torch.Generator().manual_seed(6)
+    for module in model.modules():
+        if isinstance(module, torch.nn.BatchNorm2d):
+            # Statistics away from the identity, so an unfolded or badly folded BN shows.
+            module.running_mean.normal_(generator=generator)
+            module.running_var.uniform_(0.5, 2.0, generator=generator)
+    path = save_checkpoint(tmp_path / 'bn.pt', model, default_info(config))
+    backend = TorchBackend(path)
+    # MobileNet-v2's every BatchNorm follows a convolution.
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in backend.model.modules())
+    batch = torch.randn(1, 3, 61, 83, generator=generator)
+    with torch.no_grad():
+        expected = model(batch)
+    for task, value in backend(batch).items():
+        assert (value - expected[task]).abs().max().item() < 1e-4, task

@@ -115,6 +115,12 @@ def test_crp_sums_every_stage():
     assert y[0, 0, 4, 4] == 3 and y[0, 0, 2, 2] == 2 and y[0, 0, 0, 0] == 1
 
 
+def test_crp_pool_equals_a_5x5_max_pool_exactly():
+    pool = ChainedResidualPooling(3, stages=1).pool
+    x = torch.randn(2, 3, 11, 17, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(pool(x), torch.nn.MaxPool2d(5, stride=1, padding=2)(x))
+
+
 def test_last_crp_is_depthwise_only_at_quarter_resolution():
     model = build_model()
     groups = [level.crp.convs[0].groups for level in model.decoder.levels]

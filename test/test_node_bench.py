@@ -35,6 +35,10 @@ def test_small_run_writes_every_key(tmp_path, tiny_checkpoint):
                                '--height', '48', '--width', '64', '--frames', '3',
                                '--seconds', '0.5', '--input-size', 'checkpoint'])
     assert set(results) == {'node_overhead_ratio', 'node_fps_64x48', 'node_fps_2cams_64x48',
-                            'node_latency_ms_64x48', 'node_core_latency_ms_64x48'}
+                            'node_latency_ms_64x48', 'node_core_latency_ms_64x48',
+                            'node_default_path', 'torch_fp32_network_ms_64x48',
+                            'node_speedup_vs_torch_fp32'}
+    # No figures in a plain checkpoint: the default path runs fp32.
+    assert results['node_default_path'] == 'openvino_fp32'
     assert results['node_overhead_ratio'] > 0 and results['node_fps_2cams_64x48'] > 0
     assert json.loads(out.read_text()) == {'model_fps': 5.0, **results}

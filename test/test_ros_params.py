@@ -48,7 +48,8 @@ def test_defaults_with_a_checkpoint_are_valid(values):
     ({'output_qos': 'reliabel'}, 'parameter output_qos:'),
     ({'depth_encoding': '8UC1'}, 'parameter depth_encoding:'),
     ({'input_size': '640'}, 'parameter input_size:'),
-    ({'precision': 'int8'}, 'parameter precision:'),
+    ({'precision': 'fp8'}, 'parameter precision:'),
+    ({'engine': 'tensorrt'}, 'parameter engine:'),
     ({'deadline_ms': 0.0}, 'parameter deadline_ms: must be positive'),
     ({'diagnostics_period': 0.0}, 'parameter diagnostics_period: must be positive'),
 ])

@@ -23,13 +23,18 @@ processes of its own (see timing.time_in_fresh_processes); bench_load_average re
 machine's load before and after, since other processes skew every figure. Keys written:
 
     params_nyud40, gmacs_640x480_nyud40, gmacs_1200x350_kitti6
-    cpu_ms_640x480            {path: median ms} for every backend and precision
+    cpu_ms_640x480            {path: median ms} for every backend and precision (torch_*,
+                              onnxruntime_fp32/int8, openvino_fp32/bf16/int8)
+    cpu_ms_320x240            the same at half the width and height
     gemm_bound_ms_640x480     network FLOPs / float32 matmul FLOP/s on the same threads
-    gemm_bound_matmul         the matmul size and GFLOP/s behind that bound
+    bound_ms_640x480          {fp32, bf16, int8}: the same bound per precision's matmul
+    gemm_bound_matmul         the matmul size and GFLOP/s behind those bounds
     joint_vs_two_single_ratio joint net / (segmentation-only + depth-only), torch channels-last
     peak_rss_mb               peak memory of the process timing torch_channels_last (the
                               Predictor's default); peak_rss_mb_by_path: every path's
     accuracy_vs_fp32          per reduced-precision path: label agreement %, depth errors
+    agreement_640x480         the same, for the OpenVINO paths (what the node's precision
+                              'auto' chooses between)
 """
 
 import argparse
@@ -41,12 +46,13 @@ from typing import Any, Sequence
 import torch
 
 from .accuracy import output_differences
-from .inference_paths import open_path, PATHS, REDUCED_PRECISION
+from .inference_paths import available_paths, open_path, PATHS, REDUCED_PRECISION
 from .macs import count_macs, paper_costs
 from .results import merge_json
 from .timing import matmul_flops, time_in_fresh_processes
 from .untrained import smooth_images, untrained_checkpoint
 from ..export import export_onnx
+from ..inference.openvino_ir import convert_checkpoint
 
 NYUD = {'segmentation': 40, 'depth': 1}
 HEIGHT, WIDTH = 480, 640
@@ -58,7 +64,7 @@ def accuracy_costs(files: dict[str, Path], threads: int,
     """Return {reduced-precision path: its output differences from PATHS[0] on probe}."""
     reference = open_path(PATHS[0], files, threads)(probe)
     return {name: output_differences(reference, open_path(name, files, threads)(probe))
-            for name in REDUCED_PRECISION}
+            for name in REDUCED_PRECISION if name in available_paths()}
 
 
 def joint_vs_two_single(folder: Path, threads: int, image: torch.Tensor, sweeps: int) -> float:
@@ -80,29 +86,43 @@ def run(folder: Path, threads: int = 2, height: int = HEIGHT, width: int = WIDTH
     named for 640x480 whatever the size (smaller sizes are for smoke tests).
     """
     from .int8 import quantize_int8
+    from ..optimize import quantise_batches
 
     load_before = os.getloadavg()[0]
     torch.set_num_threads(threads)
     files = {'pt': untrained_checkpoint(folder, NYUD)}
     files['onnx'] = export_onnx(files['pt'], folder / 'nyud.onnx')
+    files['openvino'] = convert_checkpoint(files['pt'], folder / 'nyud.xml')
     calibration = smooth_images(4, height, width, seed=1).numpy()
     files['onnx_int8'] = quantize_int8(files['onnx'], folder / 'nyud_int8.onnx',
                                        list(calibration[:, None]))
-    image = smooth_images(1, height, width, seed=2)
-    latency, memory = {}, {}
-    for name in PATHS:
+    files['openvino_int8'] = quantise_batches(files['openvino'], folder / 'nyud-int8.xml',
+                                              list(calibration[:, None]))
+    latency, memory, half = {}, {}, {}
+    full, small = smooth_images(1, height, width, seed=2), smooth_images(
+        1, height // 2, width // 2, seed=2)
+    # Interleaved: every path at both sizes before the next path.
+    for name in available_paths():
         latency[name], memory[name] = time_in_fresh_processes(
-            name, files, threads, image, sweeps)
-    flops = matmul_flops(matmul_size)
+            name, files, threads, full, sweeps)
+        half[name], _ = time_in_fresh_processes(name, files, threads, small, sweeps)
+    flops = {dtype: matmul_flops(matmul_size, dtype=dtype) for dtype in ('fp32', 'bf16', 'int8')}
     network = open_path(PATHS[0], files, threads).model
+    macs = count_macs(network, height, width)
+    bounds = {dtype: round(2 * macs / rate * 1e3, 1) for dtype, rate in flops.items()}
+    accuracy = accuracy_costs(files, threads, smooth_images(4, height, width, 3))
     return {
         'cpu_ms_640x480': {name: round(ms, 1) for name, ms in latency.items()},
-        'gemm_bound_ms_640x480': round(2 * count_macs(network, height, width) / flops * 1e3, 1),
-        'gemm_bound_matmul': {'size': matmul_size, 'gflops': round(flops / 1e9, 1)},
-        'joint_vs_two_single_ratio': joint_vs_two_single(folder, threads, image, sweeps),
+        'cpu_ms_320x240': {name: round(ms, 1) for name, ms in half.items()},
+        'gemm_bound_ms_640x480': bounds['fp32'],
+        'bound_ms_640x480': bounds,
+        'gemm_bound_matmul': {'size': matmul_size,
+                              'gflops': {k: round(v / 1e9, 1) for k, v in flops.items()}},
+        'joint_vs_two_single_ratio': joint_vs_two_single(folder, threads, full, sweeps),
         'peak_rss_mb': round(memory[PATHS[0]]),
         'peak_rss_mb_by_path': {name: round(mb) for name, mb in memory.items()},
-        'accuracy_vs_fp32': accuracy_costs(files, threads, smooth_images(4, height, width, 3)),
+        'accuracy_vs_fp32': accuracy,
+        'agreement_640x480': {k: v for k, v in accuracy.items() if k.startswith('openvino')},
         'bench_threads': threads,
         'bench_load_average': [round(load_before, 2), round(os.getloadavg()[0], 2)],
     }
@@ -114,12 +134,14 @@ def format_table(results: dict[str, Any]) -> str:
     lines = [f'{"path":<22}{"ms":>9}{"x bound":>9}  accuracy vs fp32']
     for name, ms in results['cpu_ms_640x480'].items():
         cost = results['accuracy_vs_fp32'].get(name, '')
-        lines.append(f'{name:<22}{ms:>9.1f}{ms / bound:>9.2f}  {cost}')
+        # Each path against the bound of its own precision.
+        own = results['bound_ms_640x480'].get(name.rsplit('_', 1)[-1], bound)
+        lines.append(f'{name:<22}{ms:>9.1f}{ms / own:>9.2f}  {cost}')
     lines.append(f'{"gemm bound":<22}{bound:>9.1f}{1.0:>9.2f}  '
                  f'({results["gemm_bound_matmul"]})')
     lines += [f'{key}: {value}' for key, value in results.items()
               if key not in ('cpu_ms_640x480', 'accuracy_vs_fp32', 'gemm_bound_ms_640x480',
-                             'gemm_bound_matmul')]
+                             'gemm_bound_matmul', 'agreement_640x480')]
     return '\n'.join(lines)
 
 

@@ -41,15 +41,23 @@ def median_ms(call: Callable[[Any], Any], argument: Any, warm_up: int = 3,
     return statistics.median(sample_ms(call, argument, repeats))
 
 
-def matmul_flops(size: int = 2048, repeats: int = 7) -> float:
+def matmul_flops(size: int = 2048, repeats: int = 7, dtype: str = 'fp32') -> float:
     """
-    Return float32 FLOP/s of a (size x size) @ (size x size) matmul on this process's threads.
+    Return FLOP/s of a (size x size) @ (size x size) matmul on this process's threads.
 
     A large square product is the best case for the CPU's vector units, so the latency it
-    implies for the network's FLOPs is a generous lower bound.
+    implies for the network's FLOPs is a generous lower bound. ``dtype``: 'fp32', 'bf16'
+    or 'int8' (int8 x int8 -> int32, torch._int_mm).
     """
-    a, b = torch.randn(size, size), torch.randn(size, size)
-    seconds = median_ms(lambda _: torch.mm(a, b), None, warm_up=2, repeats=repeats) / 1000.0
+    if dtype == 'int8':
+        a = torch.randint(-128, 128, (size, size), dtype=torch.int8)
+        b = torch.randint(-128, 128, (size, size), dtype=torch.int8)
+        product = torch._int_mm
+    else:
+        kind = torch.bfloat16 if dtype == 'bf16' else torch.float32
+        a, b = torch.randn(size, size, dtype=kind), torch.randn(size, size, dtype=kind)
+        product = torch.mm
+    seconds = median_ms(lambda _: product(a, b), None, warm_up=2, repeats=repeats) / 1000.0
     return 2.0 * size ** 3 / seconds
 
 

@@ -51,6 +51,7 @@ from ..checkpoint import CheckpointError
 from ..data.bag_reader import BagDataset
 from ..data.bag_writer import BagTopics
 from ..data.folder_format import DatasetFormatError
+from ..inference.engines import ENGINE_NAMES
 
 PROG = 'multitask_seg_eval'
 
@@ -94,6 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
     offline.add_argument('--latency', type=float,
                          help='seconds from a frame to its output, for streaming accuracy '
                               "(default: each batch's time in the inference core)")
+    offline.add_argument('--engine', default='auto', choices=ENGINE_NAMES,
+                         help='inference engine; auto: OpenVINO, else ONNX Runtime, else '
+                              'PyTorch (CUDA: PyTorch) (default: %(default)s)')
     live = modes.add_parser('live', parents=[common],
                             help='replay the bag to the node over DDS; latency, drops, fps')
     live.add_argument('--rate', type=float, default=1.0,
@@ -195,7 +199,7 @@ def run_offline(args: argparse.Namespace) -> report.Evaluation:
         raise EvaluationError(f'--input-size: {exc}') from exc
     checkpoint = checkpoint_path(args.checkpoint)
     predictor = Predictor(checkpoint, device=args.device, input_size=input_size,
-                          num_threads=args.threads)
+                          num_threads=args.threads, engine=args.engine)
     truth = open_truth(truth_options(args), predictor.info.classes)
     checked_classes(truth, args, predictor.info.classes)
     scorer = new_scorer(args, predictor.info, len(truth))

@@ -15,10 +15,13 @@
 """Run an in-memory network with PyTorch on the CPU or a CUDA device."""
 
 import contextlib
+import copy
 import ctypes
 import functools
 
 import torch
+from torch import nn
+from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 from ..checkpoint import ModelInfo
 from ..model import MultiTaskNet
@@ -49,13 +52,35 @@ def keep_freed_memory() -> bool:
     return all(applied)
 
 
+def fold_batch_norm(model: nn.Module) -> int:
+    """
+    Fold every BatchNorm that directly follows a convolution in an nn.Sequential into it.
+
+    In place, for inference (the statistics are fixed); the module tree keeps its shape
+    (the BatchNorm becomes an Identity). Returns how many were folded.
+    """
+    folded = 0
+    for module in model.modules():
+        if not isinstance(module, nn.Sequential):
+            continue
+        names = list(module._modules)
+        for first, second in zip(names, names[1:]):
+            conv, norm = module._modules[first], module._modules[second]
+            if isinstance(conv, nn.Conv2d) and isinstance(norm, nn.BatchNorm2d):
+                module._modules[first] = fuse_conv_bn_eval(conv.eval(), norm.eval())
+                module._modules[second] = nn.Identity()
+                folded += 1
+    return folded
+
+
 class NetworkBackend:
     """
     A network, ready for batches of normalised images.
 
-    The network itself is used, not a copy: it is put in eval mode and moved to ``device``
-    and the memory layout in place (and, for 'fp16', converted to half), so a trainer can
-    score the weights it is training. Pass a copy to keep the original as it was.
+    It runs a copy of the network as it is when the backend is made, in eval mode with
+    BatchNorm folded, on ``device`` and in the memory layout (and, for 'fp16', in half): the
+    same as a checkpoint of those weights on the torch engine, while the original (a network
+    being trained) is left untouched.
 
     :param model: the network.
     :param info: what inference needs to know about it (classes, sizes, depth range).
@@ -80,7 +105,13 @@ class NetworkBackend:
         self.config = model.config
         self.precision = precision
         self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
-        model = model.eval().to(self.device, memory_format=self.memory_format)
+        # A copy with BatchNorm folded into the convolutions before it (inference statistics
+        # are fixed): measured 213 -> 186 ms per 640x480 frame here (bundled model, 2 threads,
+        # one interleaved run). Copying leaves a network being trained as it is, so a
+        # predictor scores the weights it was made from, as their checkpoint would.
+        model = copy.deepcopy(model).eval()
+        fold_batch_norm(model)
+        model = model.to(self.device, memory_format=self.memory_format)
         self.model = model.half() if precision == 'fp16' else model
 
     def __call__(self, batch: torch.Tensor) -> dict[str, torch.Tensor]:

@@ -26,7 +26,9 @@ from typing import Sequence
 import numpy as np
 import torch
 
+from .engines import choose_engine, open_backend
 from .network_backend import NetworkBackend
+from .precision_gate import Gate, resolve_precision
 from .preprocess import check_image, pixel_statistics, to_network_input
 from ..checkpoint import ModelInfo
 from ..model import MultiTaskNet
@@ -36,23 +38,6 @@ from ..tasks import TASKS
 DEFAULT_MAX_PIXELS = 4096 * 4096
 
 
-def open_backend(path: str | Path, device: str, precision: str, channels_last: bool,
-                 num_threads: int | None):
-    """Pick the backend by extension: .pt (PyTorch), .onnx (ONNX Runtime), .yaml (foreign)."""
-    suffix = Path(path).suffix.lower()
-    if suffix == '.pt':
-        from .torch_backend import TorchBackend
-        return TorchBackend(path, device, precision, channels_last)
-    if suffix == '.onnx':
-        from .onnx_backend import OnnxBackend
-        return OnnxBackend(path, device, precision, num_threads)
-    if suffix in ('.yaml', '.yml'):
-        from .external_onnx import ExternalOnnxBackend
-        return ExternalOnnxBackend(path, device, precision, num_threads)
-    raise ValueError(f'model file {path}: unknown extension {suffix!r} (use .pt, .onnx, or '
-                     f'.yaml describing a foreign ONNX model)')
-
-
 class Predictor:
     """
     Predict every task of a model for a batch of RGB images.
@@ -60,24 +45,33 @@ class Predictor:
     :param model_path: a .pt checkpoint, an .onnx export of one, or a .yaml describing a
         foreign ONNX model (see ``external_onnx``).
     :param device: 'cpu' or 'cuda[:N]'.
-    :param precision: 'fp32', 'fp16' (CUDA) or 'bf16' (see the backends).
+    :param precision: 'fp32', 'fp16' (CUDA, torch), 'bf16', 'int8' (OpenVINO, a model from
+        ``multitask_seg_optimize``) or 'auto': the fastest precision whose measured figures,
+        stored in the model, pass ``gate``; fp32 for a model without figures.
+    :param engine: 'auto' (see ``engines.choose_engine``), 'torch', 'onnxruntime' or
+        'openvino'; a .pt checkpoint is converted once for the latter two.
     :param channels_last: NHWC layout for the PyTorch backend.
     :param input_size: 'checkpoint' resizes to the size the model was trained at (or runs at
         the image's size if the checkpoint names none); 'native' runs at each image's
         own size; (height, width) resizes to that size.
     :param num_threads: CPU threads for inference (None: the library default).
     :param max_pixels: larger images are rejected with ValueError rather than exhausting RAM.
+    :param gate: the accuracy limits of precision 'auto' (default: >= 99 % labels agreeing
+        with fp32, <= 3 cm mean depth change).
     """
 
     def __init__(self, model_path: str | Path, *, device: str = 'cpu', precision: str = 'fp32',
                  channels_last: bool = True,
                  input_size: str | tuple[int, int] = 'checkpoint',
                  num_threads: int | None = None,
-                 max_pixels: int = DEFAULT_MAX_PIXELS) -> None:
+                 max_pixels: int = DEFAULT_MAX_PIXELS, engine: str = 'auto',
+                 gate: Gate = Gate()) -> None:
         if num_threads:
             torch.set_num_threads(num_threads)
-        self._attach(open_backend(model_path, device, precision, channels_last, num_threads),
-                     input_size, max_pixels)
+        self.engine = choose_engine(engine, device, model_path)
+        self.precision = resolve_precision(precision, self.engine, model_path, gate)
+        self._attach(open_backend(model_path, self.engine, device, self.precision,
+                                  channels_last, num_threads), input_size, max_pixels)
 
     @classmethod
     def from_network(cls, model: MultiTaskNet, info: ModelInfo, *, device: str | None = None,
@@ -87,8 +81,10 @@ class Predictor:
         """
         Predict with a network in memory (one being trained), as a checkpoint of it would.
 
-        The network is used in place: see ``NetworkBackend`` (eval mode, moved to ``device``
-        and the layout). ``info`` is the description its checkpoint would carry.
+        The predictor runs a copy of the network's current weights (see ``NetworkBackend``),
+        on the torch engine, as the node's torch engine runs their checkpoint; the network
+        itself is left as it is (training mode included). ``info`` is the description its
+        checkpoint would carry.
 
         :param device: default: where the network's weights are.
         :param precision, channels_last, input_size, max_pixels: as for the constructor.
@@ -96,6 +92,7 @@ class Predictor:
         if device is None:
             device = str(next(model.parameters()).device)
         predictor = cls.__new__(cls)
+        predictor.engine, predictor.precision = 'torch', precision
         predictor._attach(NetworkBackend(model, info, device, precision, channels_last),
                           input_size, max_pixels)
         return predictor
@@ -137,6 +134,8 @@ class Predictor:
         """
         for image in images:
             check_image(image, self.max_pixels)
+        if hasattr(self.backend, 'predict_full') and not confidence:
+            return self._predict_deployed(images, timings)
         times = {'preprocess': 0.0, 'infer': 0.0, 'postprocess': 0.0}
         results: list[dict[str, np.ndarray] | None] = [None] * len(images)
         for indices in self._groups(images):
@@ -158,6 +157,25 @@ class Predictor:
             times['postprocess'] += t3 - t2
         if timings is not None:
             timings.update(times)
+        return results
+
+    def _predict_deployed(self, images: Sequence[np.ndarray],
+                          timings: dict[str, float] | None) -> list[dict[str, np.ndarray]]:
+        # The engine runs normalisation, resizing and post-processing inside its graph
+        # (one compiled shape per image size); only batching by size is left here.
+        results: list[dict[str, np.ndarray] | None] = [None] * len(images)
+        groups: dict[tuple[int, int], list[int]] = {}
+        for i, image in enumerate(images):
+            groups.setdefault(image.shape[:2], []).append(i)
+        start = time.perf_counter()
+        mean, std = self._mean.flatten().numpy(), self._std.flatten().numpy()
+        for indices in groups.values():
+            batch = np.stack([images[i] for i in indices])
+            outputs = self.backend.predict_full(batch, self.network_size, mean, std)
+            for k, i in enumerate(indices):
+                results[i] = {name: out[k] for name, out in outputs.items()}
+        if timings is not None:
+            timings.update(preprocess=0.0, infer=time.perf_counter() - start, postprocess=0.0)
         return results
 
     def predict_one(self, image: np.ndarray) -> dict[str, np.ndarray]:

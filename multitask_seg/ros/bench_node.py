@@ -25,6 +25,9 @@ Starts multitask_seg_node as its own process and measures, at 640 x 480 by defau
     node_fps_<W>x<H>          depth images per second from one camera fed faster than the
                               node can keep up (the node drops the excess)
     node_fps_2cams_<W>x<H>    the same per camera, two cameras fed together (batched)
+    node_default_path         the engine and precision the node chose ('auto' for both)
+    node_speedup_vs_torch_fp32  one camera's fps x the bare PyTorch channels-last fp32
+                              network time on the same frames, same run
 
 plus the two medians in milliseconds. Keys are merged into ``--out`` (read, update,
 atomic replace, under a lock file) so other benchmarks can share the file. Without
@@ -145,7 +148,12 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, float]:
     frames = [rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
               for _ in range(args.frames)]
     checkpoint = args.checkpoint or random_checkpoint(work)
-    predictor = Predictor(checkpoint, input_size=parse_input_size(args.input_size))
+    input_size = parse_input_size(args.input_size)
+    # What the node runs by default (engine and precision 'auto'), and bare PyTorch
+    # channels-last fp32 for the speed-up.
+    predictor = Predictor(checkpoint, input_size=input_size, precision='auto')
+    default_path = f'{predictor.engine}_{predictor.precision}'
+    torch_fp32 = Predictor(checkpoint, input_size=input_size, engine='torch').backend
     cameras = ['cam0', 'cam1']
     rclpy.init()
     try:
@@ -159,35 +167,52 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, float]:
                     'cam0/depth/image', timeout=60)
                 for image in frames[:WARM_UP]:
                     predictor.predict([image])
+                    torch_fp32(network_input(predictor, image))
                     node_latency(probe, image)
                 # Alternating keeps both measurements under the same machine load. The
                 # pauses let the other process's OpenMP threads stop spin-waiting, which
                 # otherwise steals the cores from the one being timed.
-                core, node = [], []
+                core, node, bare = [], [], []
                 for image in frames:
                     time.sleep(PAUSE)
                     core.append(timed(predictor.predict, [image]))
                     time.sleep(PAUSE)
                     node.append(node_latency(probe, image))
+                    time.sleep(PAUSE)
+                    bare.append(timed(torch_fp32, network_input(predictor, image)))
                 core, latency = statistics.median(core), statistics.median(node)
+                bare = statistics.median(bare)
                 print(f'inference core {core * 1e3:.1f} ms, node {latency * 1e3:.1f} ms '
                       f'per frame', flush=True)
                 del predictor
                 # Feeding at twice what the node can do keeps it busy without flooding DDS.
                 rate = 2.0 / latency
                 fps = node_fps(probe, frames, cameras[:1], rate, args.seconds)
+                # Untimed first: the node compiles its graph for batches of two.
+                node_fps(probe, frames, cameras, rate, 1.0)
                 fps2 = node_fps(probe, frames, cameras, rate, args.seconds)
             probe.destroy_node()
     finally:
         rclpy.shutdown()
     size = f'{width}x{height}'
+    prefix = args.key_prefix
     return {
-        'node_overhead_ratio': round(latency / core, 3),
-        f'node_fps_{size}': round(fps, 2),
-        f'node_fps_2cams_{size}': round(fps2, 2),
-        f'node_latency_ms_{size}': round(latency * 1e3, 2),
-        f'node_core_latency_ms_{size}': round(core * 1e3, 2),
+        f'{prefix}node_default_path': default_path,
+        f'{prefix}node_overhead_ratio': round(latency / core, 3),
+        f'{prefix}node_fps_{size}': round(fps, 2),
+        f'{prefix}node_fps_2cams_{size}': round(fps2, 2),
+        f'{prefix}node_latency_ms_{size}': round(latency * 1e3, 2),
+        f'{prefix}node_core_latency_ms_{size}': round(core * 1e3, 2),
+        f'{prefix}torch_fp32_network_ms_{size}': round(bare * 1e3, 2),
+        f'{prefix}node_speedup_vs_torch_fp32': round(fps * bare, 2),
     }
+
+
+def network_input(predictor: Any, image: np.ndarray) -> Any:
+    """Return ``image`` as the network's normalised input batch, as the Predictor makes it."""
+    from ..inference.preprocess import to_network_input
+
+    return to_network_input([image], predictor.network_size, predictor._mean, predictor._std)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -202,6 +227,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="node parameter input_size: 'native', 'checkpoint' or 'HxW'")
     parser.add_argument('--frames', type=int, default=20, help='frames timed one by one')
     parser.add_argument('--seconds', type=float, default=5.0, help='length of each fps run')
+    parser.add_argument('--key-prefix', default='',
+                        help="prefix of every key written, e.g. 'bundled_'")
     return parser.parse_args(argv)
 
 

@@ -77,6 +77,9 @@ class NodeStats:
     def __init__(self, cameras: Sequence[str], name: str, hardware_id: str) -> None:
         self.name = name
         self.hardware_id = hardware_id
+        # What runs inference ({'engine': ..., 'precision': ..., 'input size': ...}), set by
+        # the node once the model is loaded.
+        self.engine: dict[str, str] = {}
         self._lock = threading.Lock()
         self._totals = {camera: FrameCounts() for camera in cameras}
         self._window = {camera: FrameCounts() for camera in cameras}
@@ -204,8 +207,9 @@ class NodeStats:
 
     def _stage_status(self, stages: dict[str, list[float]], batches: list[int],
                       period: float) -> DiagnosticStatus:
-        values = [('batches per second', f'{len(batches) / period:.2f}'),
-                  ('mean batch size', f'{np.mean(batches):.2f}' if batches else '-')]
+        values = list(self.engine.items())
+        values += [('batches per second', f'{len(batches) / period:.2f}'),
+                   ('mean batch size', f'{np.mean(batches):.2f}' if batches else '-')]
         for stage, samples in stages.items():
             values += _millis(f'{stage} ms', samples)
         return _status(DiagnosticStatus.OK, f'{self.name}: inference', self.hardware_id,

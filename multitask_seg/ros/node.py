@@ -68,6 +68,7 @@ from .params import parameter_descriptor, PARAMETERS, parse_settings, Settings
 from .rays import RayTables
 from .worker import BatchWorker, LatestFrames
 from ..inference import Predictor
+from ..inference.precision_gate import Gate
 from ..tasks import IGNORE_LABEL, TASKS
 
 NODE_NAME = 'multitask_seg'
@@ -80,6 +81,14 @@ LOG_PERIOD = 2.0
 
 class TransitionFailed(ValueError):
     """Start-up configure or activate failed; the node has logged why."""
+
+
+def describe_engine(predictor: Predictor) -> dict[str, str]:
+    """Return what the predictor runs: engine, precision and network input size."""
+    size = predictor.network_size
+    return {'engine': getattr(predictor, 'engine', 'custom'),
+            'precision': getattr(predictor, 'precision', 'unknown'),
+            'input size': f'{size[0]}x{size[1]}' if size else 'native'}
 
 
 def qos_profile(name: str, depth: int) -> QoSProfile:
@@ -207,7 +216,8 @@ class SegmentationNode(LifecycleNode):
             self._predictor = self._predictor_factory(
                 settings.checkpoint, device=settings.device, precision=settings.precision,
                 input_size=settings.input_size, num_threads=settings.num_threads or None,
-                max_pixels=settings.max_pixels)
+                max_pixels=settings.max_pixels, engine=settings.engine,
+                gate=Gate(settings.auto_min_labels_agree_pct, settings.auto_max_depth_change_m))
         except (OSError, ValueError) as exc:
             # The loaders' messages name the file already; say it once.
             named = settings.checkpoint in str(exc)
@@ -241,8 +251,11 @@ class SegmentationNode(LifecycleNode):
         if 'depth' not in tasks:
             for camera in settings.cameras:
                 self.stats.camera_info(camera, 'unused: the model has no depth head')
+        engine = describe_engine(self._predictor)
+        self.stats.engine = engine
         self.get_logger().info(
-            f'model {settings.checkpoint} on {settings.device}: tasks {sorted(tasks)}, '
+            f'model {settings.checkpoint} on {settings.device}: '
+            f'{", ".join(f"{k} {v}" for k, v in engine.items())}; tasks {sorted(tasks)}, '
             f'{len(info.classes)} classes; cameras {list(settings.cameras)}')
         return TransitionCallbackReturn.SUCCESS
 

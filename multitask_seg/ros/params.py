@@ -34,7 +34,8 @@ from ..image_codecs import DEPTH_ENCODINGS
 
 QOS_NAMES = ('sensor_data', 'best_effort', 'reliable')
 TRANSPORTS = ('raw', 'compressed')
-PRECISIONS = ('fp32', 'fp16', 'bf16')
+PRECISIONS = ('auto', 'fp32', 'fp16', 'bf16', 'int8')
+ENGINES = ('auto', 'torch', 'onnxruntime', 'openvino')
 CLOUD_COLORS = ('image', 'class')
 # Past this many pixels an image is rejected before inference (the predictor's own limit).
 DEFAULT_MAX_PIXELS = 4096 * 4096
@@ -74,7 +75,19 @@ PARAMETERS = {
                              "'compressed' (<name>/image_raw/compressed, JPEG or PNG); "
                              '<name>.transport overrides it per camera'),
     'device': Spec('cpu', "inference device: 'cpu', 'cuda' or 'cuda:N'"),
-    'precision': Spec('fp32', "'fp32', 'fp16' (CUDA only) or 'bf16'"),
+    'engine': Spec('auto', "inference engine: 'auto' (OpenVINO, else ONNX Runtime, else "
+                           "PyTorch; CUDA devices: PyTorch), 'torch', 'onnxruntime' or "
+                           "'openvino'"),
+    'precision': Spec('auto', "'auto' (the fastest precision whose figures stored in the "
+                              "model pass the accuracy gate; fp32 without figures), 'fp32', "
+                              "'fp16' (CUDA only), 'bf16' or 'int8' (OpenVINO, optimised "
+                              'model)'),
+    'auto_min_labels_agree_pct': Spec(99.0, "precision 'auto' takes a reduced precision "
+                                            'only if at least this share of labels (%) '
+                                            'agreed with fp32 when it was measured'),
+    'auto_max_depth_change_m': Spec(0.03, "precision 'auto' takes a reduced precision only "
+                                          'if its measured mean depth change (m) is at '
+                                          'most this'),
     'input_size': Spec('checkpoint', "network input size: 'checkpoint' (the size the model "
                                      "was trained at), 'native' (each image's own) or "
                                      "'<height>x<width>'"),
@@ -121,7 +134,10 @@ class Settings:
     cameras: tuple[str, ...]
     transports: dict[str, str]
     device: str
+    engine: str
     precision: str
+    auto_min_labels_agree_pct: float
+    auto_max_depth_change_m: float
     input_size: str | tuple[int, int]
     num_threads: int
     max_pixels: int
@@ -212,7 +228,10 @@ def parse_settings(values: dict[str, Any]) -> Settings:
             _fail(name, f'must be positive, got {values[name]}')
     return Settings(
         checkpoint=checkpoint, cameras=cameras, transports=transports,
-        device=values['device'], precision=_one_of(values, 'precision', PRECISIONS),
+        device=values['device'], engine=_one_of(values, 'engine', ENGINES),
+        precision=_one_of(values, 'precision', PRECISIONS),
+        auto_min_labels_agree_pct=values['auto_min_labels_agree_pct'],
+        auto_max_depth_change_m=values['auto_max_depth_change_m'],
         input_size=parse_input_size(values['input_size']),
         num_threads=values['num_threads'],
         max_pixels=values['max_pixels'],

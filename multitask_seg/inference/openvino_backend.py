@@ -1,0 +1,179 @@
+# Copyright 2026 The multitask_seg Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+Run a model with OpenVINO on the CPU: an OpenVINO IR (.xml) or an .onnx export.
+
+The IR describes itself like an export: its rt_info holds the ModelConfig and ModelInfo as
+JSON under the same keys as an export's metadata (see ``openvino_ir``). Each network input
+shape seen is compiled once with a fixed shape (a dynamic shape costs ~20 %) and kept;
+OpenVINO's on-disk cache (``model_cache.cache_root()/openvino-compiled``) makes a restart's compile
+a cache load.
+"""
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .model_cache import cache_root
+from .onnx_backend import description_from_metadata, INFO_KEY, MODEL_KEY
+from ..checkpoint import CheckpointError
+
+PRECISIONS = ('fp32', 'bf16', 'int8')
+# rt_info key of an IR's quantisation: 'int8' for an NNCF-quantised model.
+QUANTISED_KEY = 'multitask_seg.quantised'
+# Precision of everything outside the quantised operations of an int8 model.
+_HINTS = {'fp32': 'f32', 'bf16': 'bf16', 'int8': 'f32'}
+
+
+def core():
+    """Return one shared openvino.Core (creating it loads the plugins: ~0.1 s)."""
+    global _CORE
+    if _CORE is None:
+        import openvino as ov
+        _CORE = ov.Core()
+    return _CORE
+
+
+_CORE = None
+
+
+def cpu_capabilities() -> list[str]:
+    """Return the CPU plugin's optimisation capabilities, e.g. ['FP32', 'BF16', 'INT8']."""
+    return list(core().get_property('CPU', 'OPTIMIZATION_CAPABILITIES'))
+
+
+def read_description(model, path: Path) -> tuple[dict[str, str], str]:
+    """Return (description metadata, quantisation) of a model read by OpenVINO."""
+    found = {}
+    for key in (MODEL_KEY, INFO_KEY, QUANTISED_KEY):
+        # An IR stores the keys at the top; an ONNX file's metadata_props land under
+        # 'framework'.
+        for where in ([key], ['framework', key]):
+            if model.has_rt_info(where):
+                found[key] = model.get_rt_info(where).astype(str)
+                break
+    return found, found.pop(QUANTISED_KEY, 'none')
+
+
+class OpenVinoBackend:
+    """
+    A self-describing model compiled by OpenVINO's CPU plugin, one compile per input shape.
+
+    :param path: an .xml IR (``openvino_ir.convert_checkpoint`` or ``multitask_seg_optimize``)
+        or an .onnx export (``multitask_seg_export``).
+    :param device: 'cpu' only.
+    :param precision: 'fp32'; 'bf16' (needs a CPU with AVX-512-BF16 or AMX); 'int8' (needs
+        a model quantised by ``multitask_seg_optimize``). Always set explicitly: OpenVINO
+        would otherwise pick bf16 by itself on CPUs that have it.
+    :param num_threads: inference threads (None: OpenVINO's default, one per core).
+    :param cache_dir: compiled-blob cache (None: ``model_cache.cache_root()/openvino-compiled``).
+    """
+
+    def __init__(self, path: str | Path, device: str = 'cpu', precision: str = 'fp32',
+                 num_threads: int | None = None, cache_dir: str | Path | None = None) -> None:
+        if precision not in PRECISIONS:
+            raise ValueError(f'OpenVINO precision must be one of {PRECISIONS}, got '
+                             f'{precision!r}')
+        if torch.device(device).type != 'cpu':
+            raise ValueError(f"the OpenVINO engine runs on the CPU; device must be 'cpu', "
+                             f'got {device!r}')
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f'model file {path} does not exist')
+        try:
+            self.model = core().read_model(str(path))
+        except Exception as exc:  # OpenVINO raises RuntimeError subclasses of many kinds
+            raise CheckpointError(f'{path} is not a model OpenVINO can read: '
+                                  f'{_first_line(exc)}') from exc
+        metadata, quantised = read_description(self.model, path)
+        self.config, self.info = description_from_metadata(metadata, path)
+        self.output_names = [output.get_any_name() for output in self.model.outputs]
+        if sorted(self.output_names) != sorted(self.config.tasks):
+            raise CheckpointError(f'{path}: outputs {self.output_names} do not match the '
+                                  f'described tasks {list(self.config.tasks)}')
+        if precision == 'int8' and quantised != 'int8':
+            raise ValueError(f'{path} is not quantised: precision int8 needs the int8 model '
+                             f'that multitask_seg_optimize writes')
+        if precision == 'bf16' and 'BF16' not in cpu_capabilities():
+            raise ValueError(f'precision bf16 asked for, but this CPU has no bf16 support '
+                             f'(capabilities {cpu_capabilities()}); use fp32')
+        self.path = path
+        self.precision = precision
+        self.options = {'INFERENCE_PRECISION_HINT': _HINTS[precision],
+                        'PERFORMANCE_HINT': 'LATENCY',
+                        'CACHE_DIR': str(Path(cache_dir) if cache_dir else
+                                         cache_root() / 'openvino-compiled')}
+        if num_threads:
+            self.options['INFERENCE_NUM_THREADS'] = int(num_threads)
+        self._requests: dict[tuple[int, ...], object] = {}
+        self._deployed: dict[tuple[int, ...], object] = {}
+
+    def _compile(self, model, what: str):
+        try:
+            return core().compile_model(model, 'CPU', self.options).create_infer_request()
+        except Exception as exc:
+            raise CheckpointError(f'{self.path}: OpenVINO cannot compile it for {what} at '
+                                  f'{self.precision}: {_first_line(exc)}') from exc
+
+    def request(self, shape: tuple[int, ...]):
+        """Return the infer request for one input shape, compiling it the first time."""
+        if shape not in self._requests:
+            model = self.model.clone()
+            model.reshape({model.inputs[0]: list(shape)})
+            self._requests[shape] = self._compile(model, f'input {list(shape)}')
+        return self._requests[shape]
+
+    def predict_full(self, images: np.ndarray, network_size: tuple[int, int] | None,
+                     mean: np.ndarray, std: np.ndarray) -> dict[str, np.ndarray]:
+        """
+        Run the deploy graph (``openvino_deploy``) on a batch of same-size images.
+
+        :param images: (N, H, W, 3) uint8 RGB.
+        :param network_size: (h, w) the network runs at; None: the images' own size.
+        :param mean, std: (3,) float32 normalisation in 0-255 pixel terms.
+        :return: {task: (N, H, W[, 3]) array}: labels, depth in metres clamped to the
+            model's depth_range, unit normals.
+        """
+        batch, height, width = images.shape[:3]
+        size = tuple(network_size or (height, width))
+        key = (batch, height, width, *size)
+        if key not in self._deployed:
+            from .openvino_deploy import deploy_model
+
+            model = self.model.clone()
+            model.reshape({model.inputs[0]: [batch, 3, *size]})
+            model = deploy_model(model, batch, (height, width), size, mean, std,
+                                 self.config.tasks, self.info.depth_range)
+            self._deployed[key] = self._compile(
+                model, f'{batch} image(s) of {height}x{width}, network at {size[0]}x{size[1]}')
+        request = self._deployed[key]
+        outputs = request.infer({0: np.ascontiguousarray(images)})
+        return {name: outputs[request.model_outputs[i]]
+                for i, name in enumerate(self.output_names)}
+
+    def __call__(self, batch: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Map a (N, 3, h, w) float32 CPU batch to {task: (N, C, h/4, w/4) float32 CPU}."""
+        image = np.ascontiguousarray(batch.detach().cpu().numpy(), dtype=np.float32)
+        request = self.request(tuple(image.shape))
+        outputs = request.infer({0: image})
+        # infer() copies the outputs out of the request, so the next call cannot change them.
+        return {name: torch.from_numpy(outputs[request.model_outputs[i]])
+                for i, name in enumerate(self.output_names)}
+
+
+def _first_line(exc: Exception) -> str:
+    lines = [line for line in str(exc).splitlines() if line.strip()]
+    return lines[0] if lines else type(exc).__name__
