@@ -110,7 +110,7 @@ def test_bad_and_incompatible_files_are_named_with_the_reason(tiny_checkpoint, t
         OpenVinoBackend(xml, device='cuda')
     corrupt = tmp_path / 'corrupt.pt'
     corrupt.write_bytes(b'\0' * 100)
-    with pytest.raises(CheckpointError, match='corrupt.pt is truncated'):
+    with pytest.raises(CheckpointError, match='corrupt.pt is not a torch file'):
         Predictor(corrupt, engine='openvino')
 
 

@@ -103,9 +103,16 @@ def test_normals_png_codec_by_hand_and_read_back_through_pillow(tmp_path):
 
 
 def test_depth_and_label_png_codecs():
-    depth = np.array([[1.5, 0.0, np.nan, 70.0, 0.0004]])
-    assert TASKS['depth'].codec.encode(depth).tolist() == [[1500, 0, 0, 0, 0]]
-    assert TASKS['depth'].codec.decode(np.array([[2500]], np.uint16)).tolist() == [[2.5]]
+    codec = TASKS['depth'].codec
+    assert codec.encode(np.array([[1.5, 0.0, np.nan, -1.0]])).tolist() == [[1500, 0, 0, 0]]
+    assert codec.decode(np.array([[2500]], np.uint16)).tolist() == [[2.5]]
+    # A depth millimetres cannot hold is refused, never written as another value; at
+    # KITTI's 1/256 m, 70 m is 17920 units.
+    for unrepresentable in (70.0, 0.0004):
+        with pytest.raises(ValueError, match='cannot be stored'):
+            codec.encode(np.array([[unrepresentable]]))
+    assert codec.encode(np.array([[70.0]]), 256.0).tolist() == [[17920]]
+    assert codec.decode(np.array([[17920]], np.uint16), 256.0).tolist() == [[70.0]]
     with pytest.raises(ValueError, match='uint8'):
         TASKS['segmentation'].codec.encode(np.zeros((1, 1), np.int32))
 
