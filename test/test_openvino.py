@@ -76,12 +76,14 @@ def test_each_input_shape_is_compiled_once(tiny_checkpoint, tmp_path):
     assert compiled.get_property('INFERENCE_PRECISION_HINT') == ov.Type.f32
 
 
-def test_predictor_converts_a_checkpoint_once(tiny_checkpoint, caplog):
+def test_predictor_converts_a_checkpoint_once(tiny_checkpoint, caplog, monkeypatch, tmp_path):
+    # A cache of its own: other tests may have converted the same checkpoint already.
+    monkeypatch.setenv('MULTITASK_SEG_CACHE_DIR', str(tmp_path / 'cache'))
     image = np.random.default_rng(3).integers(0, 256, (50, 70, 3), dtype=np.uint8)
     with caplog.at_level(logging.WARNING, logger='multitask_seg.inference.engines'):
         first = Predictor(tiny_checkpoint, engine='openvino')
         again = Predictor(tiny_checkpoint, engine='openvino')
-    assert [r.getMessage().split()[0] for r in caplog.records] == ['converting']
+    assert [r.getMessage().split()[0] for r in caplog.records] == ['converted']
     assert first.engine == again.engine == 'openvino' and first.precision == 'fp32'
     reference = Predictor(tiny_checkpoint, engine='torch').predict_one(image)
     got = again.predict_one(image)

@@ -26,6 +26,7 @@ import functools
 import importlib.util
 import logging
 from pathlib import Path
+import time
 from typing import Callable
 
 import torch
@@ -154,9 +155,12 @@ def convert_for(engine: str, checkpoint: str | Path) -> Path:
                             ENGINES[engine].converted)
     if target.is_file():
         return target
-    logger.warning('converting %s for %s into %s (once; later starts reuse it)',
-                   checkpoint, engine, target)
+    start = time.perf_counter()
     _CONVERTERS[engine](checkpoint, target)
+    # Said after the fact: a file that is no checkpoint fails above, named once, without a
+    # conversion line before its error.
+    logger.warning('converted %s for %s into %s in %.1f s (once; later starts reuse it)',
+                   checkpoint, engine, target, time.perf_counter() - start)
     return target
 
 
