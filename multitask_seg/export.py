@@ -61,7 +61,7 @@ def export_onnx(checkpoint: str | Path, output: str | Path,
     model, info, _ = load_checkpoint(checkpoint)
     for module in model.modules():
         # In-place activations cost torch.export's functionalisation pass ~40% more time.
-        if isinstance(module, nn.ReLU6):
+        if isinstance(module, (nn.ReLU, nn.ReLU6)):
             module.inplace = False
     wrapper = _TupleOutputs(model).eval()
     # A batch of 2 keeps torch.export from specialising the batch size to 1.

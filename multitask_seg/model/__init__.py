@@ -12,7 +12,7 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""The network: encoders, the Light-Weight RefineNet decoder, task heads and their wiring."""
+"""The network: encoders, decoders (LW-RefineNet, Fast-SCNN, ESPNet, NAS), heads, wiring."""
 
 from .config import ModelConfig, TASK_KINDS
 from .multitask import build_model, MultiTaskNet

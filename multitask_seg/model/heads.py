@@ -12,7 +12,7 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""Per-task prediction heads on the decoder's 1/4-resolution features."""
+"""Per-task prediction heads on the shared decoder features."""
 
 import torch
 from torch import nn
@@ -37,4 +37,23 @@ class TaskHead(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Return the task's raw output at the input's resolution."""
         y = self.out(F.relu6(self.pre(x)))
+        return F.normalize(y, dim=1) if self.unit_norm else y
+
+
+class OutputHead(nn.Module):
+    """
+    A family's own task layers on the shared decoder features, then unit length for normals.
+
+    :param layers: (N, C, h, w) -> (N, out, h', w'), e.g. Fast-SCNN's classifier.
+    :param unit_norm: scale the output to unit length per pixel (surface normals).
+    """
+
+    def __init__(self, layers: nn.Module, unit_norm: bool = False) -> None:
+        super().__init__()
+        self.layers = layers
+        self.unit_norm = unit_norm
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Return the task's raw output."""
+        y = self.layers(x)
         return F.normalize(y, dim=1) if self.unit_norm else y

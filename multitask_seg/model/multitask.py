@@ -19,40 +19,39 @@ from dataclasses import asdict
 import torch
 from torch import nn
 
+from .architectures import ARCHITECTURES
 from .config import ModelConfig
-from .decoders import LightWeightRefineNet
-from .encoders import ENCODERS
-from .heads import TaskHead
 
 
 class MultiTaskNet(nn.Module):
     """
-    Encoder -> Light-Weight RefineNet -> {task: head}.
+    Encoder -> decoder -> {task: head}, for every family of ``ARCHITECTURES``.
 
     ``forward`` maps a (N, 3, H, W) normalised image to a dict keyed by task name of
-    (N, channels, ceil(H/4), ceil(W/4)) tensors: segmentation logits, depth in metres,
-    unit surface normals. Upsampling to the input size is the caller's (see inference).
+    (N, channels, h, w) tensors: segmentation logits, depth in metres, unit surface normals.
+    (h, w) is the input size over the family's output stride, rounded up (LW-RefineNet 4,
+    Fast-SCNN 8, ESPNet 1, NAS 4 or 8); upsampling to the input size is the caller's (see
+    inference).
     """
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
         config.validate()
-        if config.encoder not in ENCODERS:
-            raise ValueError(f'model.encoder: unknown {config.encoder!r}; '
-                             f'known: {sorted(ENCODERS)}')
+        family = ARCHITECTURES[config.architecture]
         self.config = config
-        self.encoder = ENCODERS[config.encoder]()
-        self.decoder = LightWeightRefineNet(
-            self.encoder.levels, config.decoder_channels, config.crp_stages,
-            config.depthwise_last_crp)
+        self.encoder, self.decoder, head = family.build(config)
         self.heads = nn.ModuleDict({
-            name: TaskHead(config.decoder_channels, channels, unit_norm=name == 'normals')
-            for name, channels in config.tasks.items()})
+            name: head(channels, name == 'normals') for name, channels in config.tasks.items()})
+        self.crop_to_input = family.crop_to_input
 
     def forward(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Return {task name: (N, channels, H/4, W/4)} for a (N, 3, H, W) image."""
+        """Return {task name: (N, channels, h, w)} for a (N, 3, H, W) image."""
         features = self.decoder(self.encoder(image))
-        return {name: head(features) for name, head in self.heads.items()}
+        outputs = {name: head(features) for name, head in self.heads.items()}
+        if self.crop_to_input:
+            height, width = image.shape[-2:]
+            outputs = {name: out[..., :height, :width] for name, out in outputs.items()}
+        return outputs
 
 
 def build_model(config: ModelConfig | None = None, *,
@@ -60,14 +59,19 @@ def build_model(config: ModelConfig | None = None, *,
     """
     Build a network from its config; optionally start the encoder from ImageNet weights.
 
-    :param config: the architecture (defaults: MobileNet-v2, 40 classes + depth).
+    :param config: the architecture (defaults: LW-RefineNet on MobileNet-v2, 40 classes +
+        depth).
     :param encoder_weights: a torchvision ImageNet state-dict file for the config's encoder,
-        which the user downloads; loaded strictly (see ``load_imagenet_weights``).
+        which the user downloads; loaded strictly (see ``load_imagenet_weights``). Fast-SCNN
+        and ESPNet have no such file: they train from scratch.
     """
     from .encoders import load_imagenet_weights
 
     model = MultiTaskNet(config if config is not None else ModelConfig())
     if encoder_weights:
+        if not hasattr(model.encoder, 'UNUSED_PRETRAINED_PREFIXES'):
+            raise ValueError(f'encoder_weights: {model.config.architecture} has no '
+                             f'ImageNet-layout encoder file; train it from scratch')
         load_imagenet_weights(model.encoder, encoder_weights)
     return model
 
