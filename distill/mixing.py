@@ -112,14 +112,14 @@ def collate(samples: list[dict], mean: Sequence[float], std: Sequence[float],
     so the training step uses it as it comes.
 
     :return: {'image': (N, 3, H, W) float32 normalised, 'targets': {task: (N, H, W) int64
-        ids / (N, H, W) float32 metres / (N, 3, H, W) normals}, 'has': {task: (N,) bool}}.
-        A task no sample has is absent from both dicts; samples lacking a task that
-        others have get the 'missing' fill (255, 0 m, zero normals).
+        ids / (N, H, W) float32 metres / (N, 3, H, W) normals}}. A task no sample has is
+        absent; samples lacking a task that others have get the 'missing' fill (255, 0 m,
+        zero normals), which every loss ignores.
     """
     # Normalising the stacked HWC bytes gives a channels-last batch: no copy for that layout.
     image = to_network_input([s['image'] for s in samples], None,
                              *pixel_statistics(mean, std))
-    batch = {'image': image.contiguous(memory_format=memory_format), 'targets': {}, 'has': {}}
+    batch = {'image': image.contiguous(memory_format=memory_format), 'targets': {}}
     tasks = sorted({t for s in samples for t in s['targets']})
     shape = samples[0]['image'].shape[:2]
     for task in tasks:
@@ -134,5 +134,4 @@ def collate(samples: list[dict], mean: Sequence[float], std: Sequence[float],
         stacked = torch.from_numpy(np.stack(arrays).astype(TASKS[task].batch_dtype))
         # Per-pixel vectors go channels first, as the network outputs them.
         batch['targets'][task] = stacked.movedim(-1, 1) if stacked.ndim == 4 else stacked
-        batch['has'][task] = torch.tensor(has)
     return batch

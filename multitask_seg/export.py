@@ -32,22 +32,9 @@ from torch import nn
 from .atomic import atomic_path
 from .checkpoint import load_checkpoint
 from .inference.onnx_backend import description_metadata, INPUT_NAME
-from .model import MultiTaskNet
+from .model.multitask import TaskTuple
 
 DEFAULT_OPSET = 18
-
-
-class _TupleOutputs(nn.Module):
-    """The exporter names outputs by position; this fixes the order to the config's tasks."""
-
-    def __init__(self, model: MultiTaskNet) -> None:
-        super().__init__()
-        self.model = model
-        self.tasks = list(model.config.tasks)
-
-    def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        outputs = self.model(image)
-        return tuple(outputs[name] for name in self.tasks)
 
 
 def export_onnx(checkpoint: str | Path, output: str | Path,
@@ -63,7 +50,7 @@ def export_onnx(checkpoint: str | Path, output: str | Path,
         # In-place activations cost torch.export's functionalisation pass ~40% more time.
         if isinstance(module, (nn.ReLU, nn.ReLU6)):
             module.inplace = False
-    wrapper = _TupleOutputs(model).eval()
+    wrapper = TaskTuple(model).eval()
     # A batch of 2 keeps torch.export from specialising the batch size to 1.
     example = torch.randn(2, 3, 64, 64)
     dynamic = {0: torch.export.Dim.DYNAMIC, 2: torch.export.Dim.DYNAMIC,

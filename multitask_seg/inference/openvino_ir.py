@@ -24,26 +24,13 @@ its metadata. Weights stay float32: precision is chosen when compiling.
 from pathlib import Path
 
 import torch
-from torch import nn
 
 from .onnx_backend import description_metadata, INPUT_NAME
 from .openvino_backend import QUANTISED_KEY
 from ..atomic import atomic_path
 from ..checkpoint import load_checkpoint
 from ..model import MultiTaskNet
-
-
-class TaskTuple(nn.Module):
-    """The network with its outputs as a tuple in the config's task order."""
-
-    def __init__(self, model: MultiTaskNet) -> None:
-        super().__init__()
-        self.model = model
-        self.tasks = list(model.config.tasks)
-
-    def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        outputs = self.model(image)
-        return tuple(outputs[name] for name in self.tasks)
+from ..model.multitask import TaskTuple
 
 
 def convert_network(model: MultiTaskNet):

@@ -14,8 +14,6 @@
 
 """The multi-task network: it only wires an encoder, a decoder and one head per task."""
 
-from dataclasses import asdict
-
 import torch
 from torch import nn
 
@@ -76,6 +74,18 @@ def build_model(config: ModelConfig | None = None, *,
     return model
 
 
-def config_dict(model: MultiTaskNet) -> dict:
-    """Plain-data copy of the model's config, for checkpoints."""
-    return asdict(model.config)
+class TaskTuple(nn.Module):
+    """
+    The network with its outputs as a tuple in the config's task order.
+
+    Exporters (ONNX, OpenVINO) name outputs by position; this fixes the order.
+    """
+
+    def __init__(self, model: MultiTaskNet) -> None:
+        super().__init__()
+        self.model = model
+        self.tasks = list(model.config.tasks)
+
+    def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        outputs = self.model(image)
+        return tuple(outputs[name] for name in self.tasks)
