@@ -35,6 +35,7 @@ import argparse
 import json
 from pathlib import Path
 import shutil
+import statistics
 import sys
 import time
 from typing import Sequence
@@ -46,6 +47,7 @@ from .bundled import default_checkpoint
 from .checkpoint import read_checkpoint
 from .data.bag_writer import BagWriter
 from .evaluation import cli
+from .inference import Predictor
 from .synthetic.classes import CLASSES, DOMAINS, IGNORE_LABEL
 from .synthetic.render import FRAME_PERIOD_NS, render_sequence, split_seeds
 
@@ -97,6 +99,34 @@ def write_sequences(path: Path, offsets: dict[str, int], frames: int, height: in
     return written
 
 
+def core_latencies(checkpoint: Path, height: int, width: int,
+                   repeats: int = 5) -> dict[str, float]:
+    """
+    Return the inference core's median milliseconds per frame for each engine/precision here.
+
+    Marked on the streaming curve beside the node's measured latency; a path this machine
+    cannot run (bf16 without AVX-512-BF16/AMX, OpenVINO not installed) is left out.
+    """
+    image = np.random.default_rng(0).integers(0, 256, (height, width, 3), dtype=np.uint8)
+    paths = {'core torch fp32': ('torch', 'fp32'), 'core openvino fp32': ('openvino', 'fp32'),
+             'core openvino bf16': ('openvino', 'bf16')}
+    out = {}
+    for name, (engine, precision) in paths.items():
+        try:
+            predictor = Predictor(checkpoint, engine=engine, precision=precision)
+            predictor.predict_one(image)
+        except (ImportError, ValueError) as exc:
+            print(f'demo: {name} not measured: {exc}', file=sys.stderr)
+            continue
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            predictor.predict_one(image)
+            times.append(time.perf_counter() - start)
+        out[name] = 1e3 * statistics.median(times)
+    return out
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the demo's argument parser."""
     parser = argparse.ArgumentParser(prog='python -m multitask_seg.demo',
@@ -137,9 +167,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     count = write_sequences(bag, offsets, args.frames, args.height, args.width, poses)
     (args.out / 'poses.json').write_text(json.dumps(poses))
     print(f'{count} frames of {", ".join(offsets)} test scenes in {bag}', flush=True)
+    marks = [f'{name}={ms:.2f}' for name, ms in
+             core_latencies(checkpoint, args.height, args.width).items()]
     status = cli.main(['live', str(bag), '--checkpoint', str(checkpoint), '--out',
                        str(args.out), '--rate', str(args.rate), '--settle', '3',
-                       '--confidence', '--poses', str(args.out / 'poses.json')])
+                       '--confidence', '--poses', str(args.out / 'poses.json'),
+                       *(f'--mark={mark}' for mark in marks)])
     print(f'demo finished in {time.monotonic() - started:.0f} s')
     return status
 

@@ -16,10 +16,12 @@
 
 from multitask_seg.checkpoint import ModelInfo
 from multitask_seg.evaluation.calibration import Calibration
+from multitask_seg.evaluation.cli import parse_marks
+from multitask_seg.evaluation.model_and_truth import EvaluationError
 from multitask_seg.evaluation.robot_metrics import RobotMetrics
 from multitask_seg.evaluation.small_objects import bin_names, SmallObjects
 from multitask_seg.evaluation.stability import Stability
-from multitask_seg.evaluation.streaming import current_frames, frame_period
+from multitask_seg.evaluation.streaming import current_frames, frame_period, marked_latencies
 from multitask_seg.evaluation.temperature import fit_temperature
 from multitask_seg.evaluation.warp import warp_previous
 from multitask_seg.synthetic.render import render_sequence, split_seeds
@@ -254,3 +256,25 @@ def test_warp_matches_the_next_synthetic_frame():
     warped = (truth['segmentation'] == current.labels)[traced].mean()
     unwarped = (previous.labels == current.labels)[traced].mean()
     assert warped > 0.98 and unwarped < 0.96
+
+
+def test_latencies_measured_elsewhere_are_placed_on_the_curve_by_interpolation():
+    # Points at 0, 100 and 200 ms: mIoU 0.6, 0.4, 0.3; RMSE 1, 2, 4 m. 150 ms lies halfway
+    # between the last two: 0.35 and 3 m; 50 ms: 0.5 and 1.5 m; 300 ms is past the end.
+    curve = [{'latency_s': 0.0, 'frames': 5, 'miou': 0.6, 'rmse': 1.0},
+             {'latency_s': 0.1, 'frames': 4, 'miou': 0.4, 'rmse': 2.0},
+             {'latency_s': 0.2, 'frames': 3, 'miou': 0.3, 'rmse': 4.0},
+             {'latency_s': 0.3, 'frames': 0, 'miou': None, 'rmse': None}]
+    marks = marked_latencies(curve, {'a': 0.15, 'b': 0.05, 'c': 0.3})
+    assert [m['name'] for m in marks] == ['a', 'b', 'c']
+    assert marks[0]['miou'] == pytest.approx(0.35) and marks[0]['rmse'] == pytest.approx(3.0)
+    assert marks[1]['miou'] == pytest.approx(0.5) and marks[1]['rmse'] == pytest.approx(1.5)
+    assert marks[2]['miou'] is None and marks[2]['rmse'] is None
+
+
+def test_marks_on_the_command_line_are_name_equals_milliseconds():
+    assert parse_marks(['openvino bf16=28.5', 'torch=180']) == {
+        'openvino bf16': pytest.approx(0.0285), 'torch': pytest.approx(0.18)}
+    for bad in ('28.5', 'x=fast', 'x=-3'):
+        with pytest.raises(EvaluationError, match='NAME=MILLISECONDS'):
+            parse_marks([bad])

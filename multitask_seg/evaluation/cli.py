@@ -80,6 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument('--depth-cap', type=float,
                         help='score depth only where ground truth <= this many metres')
     common.add_argument('--samples', type=int, default=4, help='frames in samples.png')
+    common.add_argument('--mark', action='append', default=[], metavar='NAME=MS',
+                        help='a latency measured elsewhere (an engine, precision or tier) to '
+                             'place on the streaming curve; repeatable')
     common.add_argument('--poses', type=Path,
                         help='JSON {header stamp ns: {"K": 3x3, "pose": 4x4 camera-to-world}} '
                              '(the demo writes one): stability then warps frames by motion')
@@ -147,7 +150,24 @@ def new_robot_metrics(args: argparse.Namespace, info: object, truth: BagDataset,
                       **kwargs: object) -> RobotMetrics:
     """Return the streaming, stability, small-object and calibration metrics of a run."""
     return RobotMetrics(info, truth.stamps, label_offset=args.label_offset,
-                        depth_cap=args.depth_cap, poses=read_poses(args.poses), **kwargs)
+                        depth_cap=args.depth_cap, poses=read_poses(args.poses),
+                        marks=parse_marks(args.mark), **kwargs)
+
+
+def parse_marks(marks: list[str]) -> dict[str, float]:
+    """Parse --mark NAME=MS values into {name: seconds}."""
+    out = {}
+    for mark in marks:
+        name, _, ms = mark.rpartition('=')
+        try:
+            seconds = float(ms) / 1e3
+        except ValueError:
+            seconds = -1.0
+        if not name or not seconds >= 0:
+            raise EvaluationError(f'--mark {mark!r}: expected NAME=MILLISECONDS, e.g. '
+                                  f'openvino_bf16=28.5')
+        out[name] = seconds
+    return out
 
 
 def read_poses(path: Path | None) -> dict[int, tuple[np.ndarray, np.ndarray]] | None:

@@ -26,7 +26,8 @@ import numpy as np
 from .calibration import Calibration
 from .small_objects import SmallObjects
 from .stability import Stability
-from .streaming import current_frames, CURVE_STEPS, frame_period, GAP, StreamingAccuracy
+from .streaming import (current_frames, CURVE_STEPS, frame_period, GAP, marked_latencies,
+                        StreamingAccuracy)
 from .warp import warp_previous
 from ..checkpoint import ModelInfo
 from ..tasks import IGNORE_LABEL
@@ -61,13 +62,16 @@ class RobotMetrics:
                  depth_cap: float | None = None,
                  published: tuple[np.ndarray, np.ndarray] | None = None,
                  latency_source: str = '',
-                 poses: dict[int, tuple[np.ndarray, np.ndarray]] | None = None) -> None:
+                 poses: dict[int, tuple[np.ndarray, np.ndarray]] | None = None,
+                 marks: dict[str, float] | None = None) -> None:
         self.classes = list(info.classes)
         self.label_offset = label_offset
         stamps = np.asarray(stamps_ns, np.int64)
         self.times = (stamps - stamps.min()) * 1e-9 if stamps.size else np.zeros(0)
         self.period = frame_period(self.times)
         self.latency_source = latency_source
+        # Latencies measured elsewhere (engines, precisions, tiers) to place on the curve.
+        self.marks = dict(marks or {})
         n = len(self.times)
         schedules = {}
         if self.period > 0:
@@ -154,6 +158,7 @@ class RobotMetrics:
                'curve': curve, 'latency_source': self.latency_source,
                'latency_s': float(np.median(self._latencies)) if self._latencies else None}
         out['streaming'] = self.streaming.result('measured') if self._latencies else None
+        out['marks'] = marked_latencies(curve, self.marks)
         return out
 
     def _stability(self) -> dict:

@@ -35,7 +35,7 @@ def _values(values: list) -> np.ndarray:
 
 
 def streaming(result: dict, path: Path) -> str:
-    """Draw streaming mIoU and RMSE against latency; the measured latency as a line."""
+    """Draw streaming mIoU and RMSE against latency; measured and marked latencies as lines."""
     curve = result['curve']
     ms = np.array([p['latency_s'] for p in curve]) * 1e3
     figure = Figure(figsize=(7, 4), layout='constrained')
@@ -52,6 +52,9 @@ def streaming(result: dict, path: Path) -> str:
             if point and point.get(key) is not None:
                 axis.plot(measured * 1e3, point[key] * scale, 'r*', markersize=12,
                           label='at the measured latency')
+        for index, mark in enumerate(result.get('marks', [])):
+            axis.axvline(mark['latency_s'] * 1e3, color=f'C{index + 1}', linestyle=':',
+                         label=f"{mark['name']} {mark['latency_s'] * 1e3:.0f} ms")
         axis.set_xlabel('latency (ms)')
         axis.set_ylabel(label)
     axes[0].legend(fontsize=7)

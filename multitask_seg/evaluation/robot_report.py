@@ -62,7 +62,18 @@ def _streaming(entry: dict) -> list[str]:
              *_table(['latency', 'frames', 'mIoU', 'RMSE'],
                      [[f'{p["latency_s"] * 1e3:.0f} ms', str(p['frames']), _pct(p['miou']),
                        _num(p['rmse'], ' m')] for p in entry['curve']])]
-    return lines
+    return lines + _marks(entry)
+
+
+def _marks(entry: dict) -> list[str]:
+    """The marked latencies' rows (interpolated on the curve), or nothing."""
+    marks = entry.get('marks') or []
+    if not marks:
+        return []
+    rows = [[m['name'], f"{m['latency_s'] * 1e3:.1f} ms", _pct(m['miou']),
+             _num(m['rmse'], ' m')] for m in marks]
+    return ['', 'Latencies measured elsewhere, placed on the curve (figures interpolated '
+            'between its points):', '', *_table(['path', 'latency', 'mIoU', 'RMSE'], rows)]
 
 
 def _stability(entry: dict) -> list[str]:

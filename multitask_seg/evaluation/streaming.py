@@ -135,3 +135,24 @@ class StreamingAccuracy:
             depth = self.depth[name].compute()
             out.update(rmse=depth['rmse'], abs_rel=depth['abs_rel'])
         return out
+
+
+def marked_latencies(curve: list[dict], marks: dict[str, float]) -> list[dict]:
+    """
+    Place latencies measured elsewhere (an engine, a precision, a tier) on the curve.
+
+    :param curve: points {'latency_s', 'frames', 'miou', 'rmse', ...} at increasing latency.
+    :param marks: name -> latency in seconds.
+    :return: per mark {'name', 'latency_s', 'miou', 'rmse'}, the figures interpolated
+        linearly between the curve's scored points (None past its end or without figures).
+    """
+    out = []
+    for name, latency in marks.items():
+        mark = {'name': name, 'latency_s': float(latency)}
+        for key in ('miou', 'rmse'):
+            points = [(p['latency_s'], p[key]) for p in curve
+                      if p.get('frames') and p.get(key) is not None]
+            inside = points and points[0][0] <= latency <= points[-1][0]
+            mark[key] = (float(np.interp(latency, *zip(*points))) if inside else None)
+        out.append(mark)
+    return out
