@@ -66,7 +66,7 @@ def _streaming(entry: dict) -> list[str]:
 
 
 def _marks(entry: dict) -> list[str]:
-    """The marked latencies' rows (interpolated on the curve), or nothing."""
+    """Return the marked latencies' rows (interpolated on the curve), or nothing."""
     marks = entry.get('marks') or []
     if not marks:
         return []
