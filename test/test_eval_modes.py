@@ -18,16 +18,17 @@ import json
 from pathlib import Path
 import shutil
 
-from multitask_seg.checkpoint import default_info
+from multitask_seg.checkpoint import default_info, load_checkpoint, save_checkpoint
 from multitask_seg.data.bag_writer import BagTopics, BagWriter
 from multitask_seg.evaluation.cli import main
 from multitask_seg.evaluation.live import node_process, params_file
 from multitask_seg.evaluation.scoring import Scorer
 from multitask_seg.inference import Predictor
-from multitask_seg.metrics import DepthMetric, SegmentationMetric
+from multitask_seg.metrics import SegmentationMetric
 from multitask_seg.model import ModelConfig
 import numpy as np
 import pytest
+import torch
 
 FRAMES = 4
 STAMP0 = 1_700_000_000_000_000_000
@@ -71,21 +72,42 @@ def run(*argv) -> tuple[int, dict | None]:
     return status, json.loads(out.read_text()) if out.exists() else None
 
 
-def test_offline_gives_the_inference_cores_metrics(bag, tiny_checkpoint, tmp_path):
+@pytest.fixture(scope='module')
+def depth_checkpoint(tiny_checkpoint, tmp_path_factory) -> Path:
+    """Return the tiny model with its depth about 2 m, its range 0.1-2 m: part saturates."""
+    model, info, _ = load_checkpoint(tiny_checkpoint)
+    info.depth_range = [0.1, 2.0]
+    with torch.no_grad():
+        model.heads['depth'].out.weight.mul_(0.1)
+        model.heads['depth'].out.bias.fill_(2.0)
+    return save_checkpoint(tmp_path_factory.mktemp('depth') / 'lifted.pt', model, info)
+
+
+def test_offline_gives_the_inference_cores_metrics(bag, depth_checkpoint, tmp_path):
+    tiny_checkpoint = depth_checkpoint
     status, results = run('offline', bag, '--checkpoint', tiny_checkpoint, '--out', tmp_path,
                           '--batch-size', 3, '--latency', 0.15)
     assert status == 0 and results['complete']
     assert results['counts'] == {'frames': FRAMES, 'scored': FRAMES, 'missing': 0,
                                  'failed': 0, 'unseen': 0}
     frames = make_frames()
-    predictions = Predictor(tiny_checkpoint).predict([f['rgb'] for f in frames])
-    seg, depth = SegmentationMetric(5), DepthMetric()
+    predictor = Predictor(tiny_checkpoint)
+    predictions = predictor.predict([f['rgb'] for f in frames])
+    seg = SegmentationMetric(5)
+    squared, scored, truth_pixels = 0.0, 0, 0
+    low, high = predictor.info.depth_range
     for f, p in zip(frames, predictions):
         seg.update(p['segmentation'], f['labels'])
-        depth.update(p['depth'], f['depth'])
+        # Scored as the node publishes it: depth at the ends of the model's range is no
+        # measurement and is left out (RMSE over the set's remaining valid pixels).
+        truth = f['depth'] > 0
+        kept = truth & (p['depth'] > low) & (p['depth'] < high)
+        squared += float(((p['depth'][kept] - f['depth'][kept]) ** 2).sum())
+        scored, truth_pixels = scored + int(kept.sum()), truth_pixels + int(truth.sum())
     assert results['segmentation']['miou'] == pytest.approx(seg.compute()['miou'])
-    assert results['depth']['rmse'] == pytest.approx(depth.compute()['rmse'])
-    assert results['depth']['coverage'] == 1.0
+    assert 0 < scored < truth_pixels  # some depth at the range's ends, most inside it
+    assert results['depth']['rmse'] == pytest.approx((squared / scored) ** 0.5, rel=1e-5)
+    assert results['depth']['coverage'] == pytest.approx(scored / truth_pixels)
     # 0.15 s after frame t, frame t + 1 is current (frames 0.1 s apart; the last has none).
     late = SegmentationMetric(5)
     for k in range(FRAMES - 1):

@@ -15,9 +15,9 @@
 """
 Offline mode: the inference core on a bag's images, in batches, without ROS.
 
-Depth is scored as ``Predictor`` returns it (clipped to the model's trained range, so
-every pixel has a value); the node instead publishes the range ends as invalid, which
-live and recorded modes leave out (see ``depth.coverage`` in the results).
+Each prediction is scored as the node would publish it (every task's published rule in
+``multitask_seg.tasks``: depth at the ends of the model's range is invalid and left out,
+see ``depth.coverage``), so offline, live, recorded and the trainer's validation agree.
 """
 
 import time
@@ -30,6 +30,7 @@ from ..data.bag_reader import BagDataset
 from ..data.folder_dataset import Sample
 from ..data.folder_format import DatasetFormatError
 from ..inference import Predictor
+from ..tasks import TASKS
 
 
 def predict_batch(predictor: Predictor, batch: list[tuple[int, Sample]], scorer: Scorer,
@@ -53,6 +54,8 @@ def predict_batch(predictor: Predictor, batch: list[tuple[int, Sample]], scorer:
         return
     seconds = time.perf_counter() - start if latency is None else latency
     for (index, sample), prediction in zip(batch, predictions):
+        prediction = {task: TASKS[task].published(value, predictor.info) if task in TASKS
+                      else value for task, value in prediction.items()}
         scorer.add(index, sample.image, sample.targets, prediction)
         if robot is not None:
             robot.add(index, sample.targets, prediction, seconds)
