@@ -68,3 +68,15 @@ def running_nodes():
         return [p for p in psutil.Process().children(recursive=True)
                 if 'multitask_seg.ros.node' in ' '.join(p.cmdline())]
     return nodes
+
+
+@pytest.fixture
+def context():
+    """Return an rclpy context of this test's own, shut down afterwards."""
+    from rclpy.context import Context
+    import rclpy
+
+    context = Context()
+    rclpy.init(context=context)
+    yield context
+    rclpy.shutdown(context=context)

@@ -20,19 +20,8 @@ from multitask_seg.model import build_model, ModelConfig
 from multitask_seg.ros.frame_client import image_message, ProbeNode, spinning
 from multitask_seg.ros.node import SegmentationNode
 import numpy as np
-import pytest
 from random_weights import randomise
-import rclpy
-from rclpy.context import Context
 from rclpy.parameter import Parameter
-
-
-@pytest.fixture
-def context():
-    context = Context()
-    rclpy.init(context=context)
-    yield context
-    rclpy.shutdown(context=context)
 
 
 def test_espnet_checkpoint_through_the_node(context, tmp_path):

@@ -27,8 +27,6 @@ from multitask_seg.ros.frame_client import image_message, ProbeNode, spinning
 from multitask_seg.ros.params import PARAMETERS
 import numpy as np
 import pytest
-import rclpy
-from rclpy.context import Context
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,14 +46,6 @@ def start_node(*ros_args: str) -> subprocess.Popen:
 def test_params_file_sets_every_parameter_to_its_default():
     values = yaml.safe_load(PARAMS_FILE.read_text())['/**']['ros__parameters']
     assert values == {name: spec.default for name, spec in PARAMETERS.items()}
-
-
-@pytest.fixture
-def context():
-    context = Context()
-    rclpy.init(context=context)
-    yield context
-    rclpy.shutdown(context=context)
 
 
 def test_process_answers_a_frame_and_stops_on_sigterm(context, tiny_checkpoint):

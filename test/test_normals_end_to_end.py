@@ -36,8 +36,6 @@ from multitask_seg.synthetic import CLASSES, COLORS, render_frame
 from multitask_seg.tasks import TASKS
 import numpy as np
 import pytest
-import rclpy
-from rclpy.context import Context
 from rclpy.parameter import Parameter
 from sensor_msgs.msg import CameraInfo, PointField
 import yaml
@@ -144,14 +142,6 @@ def test_teacher_labels_normals_and_scorer_validates_them(trained, tmp_path):
     for threshold in (11.25, 22.5, 30):
         assert figures[f'within_{threshold:g}'] == pytest.approx((angles < threshold).mean())
     assert 'depth' in scorer.result()
-
-
-@pytest.fixture
-def context():
-    context = Context()
-    rclpy.init(context=context)
-    yield context
-    rclpy.shutdown(context=context)
 
 
 def test_node_publishes_the_cores_normals_and_cloud_normals(trained, context):
