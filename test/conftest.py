@@ -47,9 +47,12 @@ def tiny_checkpoint(tmp_path_factory):
     """Return a random MobileNet-v2 checkpoint: 5 classes + depth, trained at 64x80."""
     from multitask_seg.checkpoint import default_info, save_checkpoint
     from multitask_seg.model import build_model, ModelConfig
+    import torch
 
     config = ModelConfig(tasks={'segmentation': 5, 'depth': 1})
-    model = build_model(config)
+    with torch.random.fork_rng():  # the same weights in every run, on every machine
+        torch.manual_seed(0)
+        model = build_model(config)
     path = tmp_path_factory.mktemp('ckpt') / 'tiny.pt'
     save_checkpoint(path, model, default_info(
         config, classes=['a', 'b', 'c', 'd', 'e'], input_size=[64, 80],
