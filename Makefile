@@ -10,7 +10,7 @@ export ROS_AUTOMATIC_DISCOVERY_RANGE := LOCALHOST
 export FASTDDS_DEFAULT_PROFILES_FILE := $(CURDIR)/config/fastdds_shm.xml
 export ROS_DOMAIN_ID ?= $(shell $(PYTHON) -c 'import random; print(random.randint(1, 200))')
 
-.PHONY: setup test test-all bench demo experiment optimize-bundled clean
+.PHONY: setup test test-all bench demo experiment experiment-families optimize-bundled clean
 
 setup: $(STAMP)
 
@@ -27,8 +27,8 @@ test: $(STAMP)
 test-all: $(STAMP)
 	$(BIN)/python -m pytest
 
-# Network cost and every CPU inference path, then the node's overhead; both merge their
-# figures into build/bench.json and print a table.
+# Network cost and every CPU inference path, the node's overhead, the speed tiers and the
+# node's memory after huge frames; each merges its figures into build/bench.json.
 bench: $(STAMP)
 	mkdir -p build
 	$(BIN)/python -m multitask_seg.bench --out build/bench.json
@@ -37,6 +37,8 @@ bench: $(STAMP)
 	$(BIN)/python -m multitask_seg.ros.bench_node --out build/bench.json \
 		--checkpoint multitask_seg/bundled/default.pt --input-size checkpoint \
 		--key-prefix bundled_
+	$(BIN)/python -m multitask_seg.bench.tiers --out build/bench.json
+	$(BIN)/python -m multitask_seg.ros.bench_memory --out build/bench.json
 
 # The README's main command: a held-out synthetic bag replayed live through the node with
 # the bundled model; report in demo_output/.
@@ -46,6 +48,11 @@ demo: $(STAMP)
 # The distillation experiment in miniature (about 90 minutes on 2 CPU cores); resumable.
 experiment: $(STAMP)
 	$(BIN)/python -m distill.experiment --config distill/configs/miniature.yaml
+
+# Every speed tier as a distilled student, 3 seeds outdoor (about 3.5 hours on 2 CPU
+# cores; shares the data and teachers above); resumable.
+experiment-families: $(STAMP)
+	$(BIN)/python -m distill.experiment --config distill/configs/families.yaml
 
 # The bundled model's OpenVINO fp32/bf16/int8 variants and their measured accuracy against
 # fp32 (calibrated on 50 synthetic indoor frames, measured on 20 others); precision 'auto'

@@ -21,10 +21,13 @@ The paper's experiment in miniature, on synthetic scenes, as one resumable comma
 2. render an uneven target set (few frames with segmentation, many with depth only,
    along robot trajectories) and held-out validation and test scenes;
 3. the teacher pseudo-labels the target frames that lack segmentation;
-4. train MobileNet-v2 students: (a) target labels only, (b) plus pseudo-labels; and one
-   joint student over both domains with a union segmentation head;
+4. train students of every family in ``families`` (LW-RefineNet on MobileNet-v2 by
+   default; Fast-SCNN, ESPNet and the NAS decoders too): (a) target labels only, (b) plus
+   pseudo-labels, with each domain's seeds; and one joint LW-RefineNet student over both
+   domains with a union segmentation head;
 5. score everything on the held-out test scenes as multitask_seg_eval would score the node's
-   outputs (see train.evaluate); write results.json and results.md;
+   outputs (see train.evaluate); write results.json (with ``families``: per family and
+   domain, (a) and (b) scores for each seed and the distillation margin) and results.md;
 6. store the joint student with float16 weights as default.pt (the package's bundled model:
    copy it to multitask_seg/bundled/default.pt).
 
@@ -56,6 +59,8 @@ from .training_views import open_dataset
 
 # Target scenes start here inside the train seed range, far from the source scenes.
 TARGET_SEED_BASE = 500_000
+# The paper's student; its runs keep their historical names (no family in them).
+DEFAULT_FAMILY = 'lwrefinenet_mobilenetv2'
 
 
 @dataclass
@@ -88,6 +93,13 @@ class ExperimentConfig:
     :ivar teacher_encoder: encoder of the teachers.
     :ivar domains: domains with an (a)/(b) student comparison.
     :ivar seeds: training seeds of the students; results report mean and spread.
+    :ivar domain_seeds: domain -> its own seeds, in place of ``seeds`` (e.g. three seeds in
+        one domain for error bars, one in the other).
+    :ivar families: student architectures (keys of multitask_seg.model.architectures);
+        every family trains with the same ``student`` settings and frame size.
+    :ivar run_tag: appended to every student's run name, so experiments with other student
+        settings share the rendered data, the teachers and their pseudo-labels but never
+        each other's students.
     """
 
     output: str = 'build/experiment'
@@ -104,6 +116,9 @@ class ExperimentConfig:
     teacher_encoder: str = 'resnet18'
     domains: list[str] = field(default_factory=lambda: ['indoor', 'outdoor'])
     seeds: list[int] = field(default_factory=lambda: [0])
+    domain_seeds: dict[str, list[int]] = field(default_factory=dict)
+    families: list[str] = field(default_factory=lambda: [DEFAULT_FAMILY])
+    run_tag: str = ''
     joint: bool = True
     teacher: RunSettings = field(default_factory=RunSettings)
     student: RunSettings = field(default_factory=RunSettings)
@@ -213,23 +228,26 @@ def run(config: ExperimentConfig) -> dict:
                     '--output', str(pseudo[domain]), '--tasks', 'segmentation',
                     '--device', 'cpu'])
 
-    student = {'tasks': None, 'encoder': 'mobilenet_v2'}
-    for domain in config.domains:
-        classes = list(CLASSES[domain])
-        student['tasks'] = {'segmentation': len(classes), 'depth': 1}
-        for seed in config.seeds:
-            for variant, extra in (('a', {}),
-                                   ('b', {'pseudo_labels': {'segmentation':
-                                                            str(pseudo[domain])}})):
-                name = f'student_{variant}_{domain}_seed{seed}'
-                last = train_run(name, root, [spec(domain, 'target', **extra)],
-                                 [spec(domain, 'val')], dict(student), config.student,
-                                 config, seed, classes, COLORS[domain])
-                best = last.parent / 'best.pt'
-                title = (f'student ({variant}) {domain}: '
-                         + ('target labels only' if variant == 'a' else '+ pseudo-labels'))
-                results['rows'].append(_row(title, best, [DatasetSpec(**spec(domain, 'test'))],
-                                            root, seed=seed))
+    for family in config.families:
+        for domain in config.domains:
+            classes = list(CLASSES[domain])
+            student = {'architecture': family,
+                       'tasks': {'segmentation': len(classes), 'depth': 1}}
+            for seed in config.domain_seeds.get(domain, config.seeds):
+                for variant, extra in (('a', {}),
+                                       ('b', {'pseudo_labels': {'segmentation':
+                                                                str(pseudo[domain])}})):
+                    last = train_run(student_run(family, variant, domain, seed, config), root,
+                                     [spec(domain, 'target', **extra)], [spec(domain, 'val')],
+                                     student, config.student, config, seed, classes,
+                                     COLORS[domain])
+                    title = (f'{family_title(family)}student ({variant}) {domain}: '
+                             + ('target labels only' if variant == 'a' else '+ pseudo-labels'))
+                    results['rows'].append(
+                        _row(title, last.parent / 'best.pt',
+                             [DatasetSpec(**spec(domain, 'test'))], root, seed=seed,
+                             family=family, domain=domain, variant=variant))
+    results['families'] = family_summary(results['rows'])
 
     if config.joint:
         union = list(CLASSES['indoor']) + list(CLASSES['outdoor'])
@@ -250,6 +268,57 @@ def run(config: ExperimentConfig) -> dict:
     (root / 'results.json').write_text(json.dumps(results, indent=1))
     (root / 'results.md').write_text(markdown(results))
     return results
+
+
+def student_run(family: str, variant: str, domain: str, seed: int,
+                config: ExperimentConfig) -> str:
+    """Return a student's run name: student_<variant>_<domain>_seed<seed>[_<family>]<tag>."""
+    name = f'student_{variant}_{domain}_seed{seed}'
+    return name + ('' if family == DEFAULT_FAMILY else f'_{family}') + config.run_tag
+
+
+def family_title(family: str) -> str:
+    """Return the prefix of a family's row titles ('' for the paper's student)."""
+    return '' if family == DEFAULT_FAMILY else f'{family} '
+
+
+def family_summary(rows: list[dict]) -> dict:
+    """
+    Return {family: {domain: per-seed (a) and (b) scores and the distillation margin}}.
+
+    The margin is (b) - (a) per seed, paired by seed (both variants of a seed start from
+    the same initialisation and see the same target frames), then its mean and spread.
+    """
+    summary: dict = {}
+    for row in rows:
+        if 'family' not in row:
+            continue
+        domain = row['domain']
+        test = f'test_{domain}'
+        scores = {'seed': row['seed'], 'miou': row['scores'].get(f'{test}/miou'),
+                  'rmse': row['scores'].get(f'{test}/rmse')}
+        entry = summary.setdefault(row['family'], {}).setdefault(domain, {'a': [], 'b': []})
+        entry[row['variant']].append(scores)
+    for domains in summary.values():
+        for entry in domains.values():
+            by_seed = {s['seed']: s for s in entry['a']}
+            for metric in ('miou', 'rmse'):
+                for variant in ('a', 'b'):
+                    values = [s[metric] for s in entry[variant] if s[metric] is not None]
+                    entry[f'{variant}_{metric}'] = _mean_std(values)
+                margins = [b[metric] - by_seed[b['seed']][metric] for b in entry['b']
+                           if b['seed'] in by_seed and b[metric] is not None
+                           and by_seed[b['seed']][metric] is not None]
+                entry[f'margin_{metric}'] = _mean_std(margins)
+    return summary
+
+
+def _mean_std(values: list[float]) -> dict:
+    if not values:
+        return {'mean': None, 'std': None, 'n': 0}
+    # Sample spread (n - 1): with three seeds the population formula understates it.
+    std = float(np.std(values, ddof=1)) if len(values) > 1 else None
+    return {'mean': float(np.mean(values)), 'std': std, 'n': len(values)}
 
 
 def export_default(source: Path, target: Path, tests: list[DatasetSpec]) -> dict:
@@ -281,7 +350,7 @@ def export_default(source: Path, target: Path, tests: list[DatasetSpec]) -> dict
 
 
 def _row(title: str, checkpoint: Path, tests: list[DatasetSpec], root: Path,
-         seed: int = 0) -> dict:
+         seed: int = 0, **labels: str) -> dict:
     model, info, _ = load_checkpoint(checkpoint)
     seconds = 0.0
     log = checkpoint.parent / 'metrics.csv'
@@ -289,7 +358,8 @@ def _row(title: str, checkpoint: Path, tests: list[DatasetSpec], root: Path,
         with open(log) as f:
             seconds = sum(float(r['seconds']) for r in csv.DictReader(f))
     return {'title': title, 'checkpoint': str(checkpoint.relative_to(root)), 'seed': seed,
-            'encoder': model.config.encoder, 'params': count_params(model),
+            'architecture': model.config.architecture, 'encoder': model.config.encoder,
+            **labels, 'params': count_params(model),
             'gmacs': round(count_macs(model, *info.input_size) / 1e9, 3),
             'train_minutes': round(seconds / 60, 1),
             'scores': score_test_split(model, info, tests)}
@@ -321,7 +391,30 @@ def markdown(results: dict) -> str:
                 f'{stat("rmse_log")} | {stat("depth_coverage", 100, 1)} | '
                 f'{rows[0]["params"]:,} | {rows[0]["gmacs"]:.2f} | '
                 f'{np.mean([r["train_minutes"] for r in rows]):.1f} | {len(rows)} |')
+    if results.get('families'):
+        lines += ['', family_markdown(results['families'])]
     return '\n'.join(lines) + '\n'
+
+
+def family_markdown(families: dict) -> str:
+    """Render (a), (b) and the distillation margin per family and domain, mean ± std."""
+    def cell(stat: dict, scale: float, digits: int, sign: str = '') -> str:
+        if stat['mean'] is None:
+            return '-'
+        text = f'{stat["mean"] * scale:{sign}.{digits}f}'
+        return text + (f' ± {stat["std"] * scale:.{digits}f}' if stat['std'] is not None else '')
+
+    lines = ['| family | domain | seeds | mIoU % (a) | mIoU % (b) | KD margin mIoU (pts) '
+             '| RMSE m (a) | RMSE m (b) | KD margin RMSE (m) |',
+             '|---|---|---|---|---|---|---|---|---|']
+    for family, domains in families.items():
+        for domain, e in domains.items():
+            lines.append(
+                f'| `{family}` | {domain} | {e["margin_miou"]["n"]} | '
+                f'{cell(e["a_miou"], 100, 1)} | {cell(e["b_miou"], 100, 1)} | '
+                f'{cell(e["margin_miou"], 100, 1, "+")} | {cell(e["a_rmse"], 1, 3)} | '
+                f'{cell(e["b_rmse"], 1, 3)} | {cell(e["margin_rmse"], 1, 3, "+")} |')
+    return '\n'.join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:

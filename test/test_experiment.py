@@ -16,6 +16,7 @@
 
 import hashlib
 import json
+from pathlib import Path
 
 from distill import experiment, train
 from distill.experiment import ExperimentConfig, main, run, RunSettings
@@ -48,8 +49,9 @@ def test_label_train_evaluate_end_to_end(tmp_path, monkeypatch):
     # The teacher labelled exactly the target frames without segmentation.
     pseudo = list((tmp_path / 'exp' / 'pseudo' / 'indoor' / 'segmentation').glob('*.png'))
     assert len(pseudo) == 6
-    table = (tmp_path / 'exp' / 'results.md').read_text()
-    assert table.count('\n') == 2 + 2 + 2 + 2  # header, 2 teachers, 2 students, 2 joint rows
+    table, families = (tmp_path / 'exp' / 'results.md').read_text().split('\n\n')
+    assert table.count('\n') == 2 + 2 + 2 + 1  # header, 2 teachers, 2 students, 2 joint rows
+    assert families.count('\n') == 2 + 1 and '`lwrefinenet_mobilenetv2` | indoor | 1 |' in families
     assert json.loads((tmp_path / 'exp' / 'results.json').read_text())['rows']
     default = results['default']
     assert (tmp_path / 'exp' / 'default.pt').is_file()
@@ -80,3 +82,41 @@ def test_label_train_evaluate_end_to_end(tmp_path, monkeypatch):
     # Same checkpoints, same test sets: the same scores (NaN for classes absent from both).
     np.testing.assert_equal([r['scores'] for r in rescored['rows']],
                             [r['scores'] for r in results['rows']])
+
+
+def test_families_share_teachers_and_pair_seeds(tmp_path, monkeypatch):
+    tiny = RunSettings(epochs=1, epoch_size=4, batch_size=2)
+    config = ExperimentConfig(
+        output=str(tmp_path / 'exp'), height=32, width=48, source_frames=6,
+        target_labelled={'indoor': 2, 'outdoor': 2}, target_unlabelled={'indoor': 4, 'outdoor': 4},
+        sequence_length=4, val_frames=2, test_frames=3, domains=['indoor'], joint=False,
+        teacher=tiny, student=tiny)
+    run(config)
+    trained = []
+    real_main = train.main
+
+    def recording(argv):
+        trained.append(yaml.safe_load(open(argv[argv.index('--config') + 1])))
+        return real_main(argv)
+
+    monkeypatch.setattr(train, 'main', recording)
+    families = ExperimentConfig(**{**config.__dict__, 'families': ['espnet'],
+                                   'domain_seeds': {'indoor': [0, 1]}, 'run_tag': '_short'})
+    results = run(families)
+    # The teachers and their pseudo-labels are reused: only the new family's students train.
+    assert sorted(Path(t['output']).name for t in trained) == [
+        'student_a_indoor_seed0_espnet_short', 'student_a_indoor_seed1_espnet_short',
+        'student_b_indoor_seed0_espnet_short', 'student_b_indoor_seed1_espnet_short']
+    assert {t['model']['architecture'] for t in trained} == {'espnet'}
+    assert {t['seed'] for t in trained} == {0, 1}
+    rows = [r for r in results['rows'] if r.get('family') == 'espnet']
+    assert {(r['variant'], r['seed']) for r in rows} == {('a', 0), ('a', 1), ('b', 0), ('b', 1)}
+    assert all(r['architecture'] == 'espnet' for r in rows)
+    # The margin pairs (b) and (a) of the same seed.
+    score = {(r['variant'], r['seed']): r['scores']['test_indoor/miou'] for r in rows}
+    margins = [score['b', seed] - score['a', seed] for seed in (0, 1)]
+    summary = results['families']['espnet']['indoor']
+    assert summary['margin_miou']['mean'] == pytest.approx(np.mean(margins))
+    assert summary['margin_miou']['std'] == pytest.approx(np.std(margins, ddof=1))
+    assert summary['margin_miou']['n'] == 2 and len(summary['a']) == 2
+    assert '| `espnet` | indoor | 2 |' in (tmp_path / 'exp' / 'results.md').read_text()

@@ -16,7 +16,9 @@
 
 import json
 
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from multitask_seg.ros import bench_node
+import pytest
 
 
 def test_merge_keeps_other_benchmarks_keys(tmp_path):
@@ -35,10 +37,35 @@ def test_small_run_writes_every_key(tmp_path, tiny_checkpoint):
                                '--height', '48', '--width', '64', '--frames', '3',
                                '--seconds', '0.5', '--input-size', 'checkpoint'])
     assert set(results) == {'node_overhead_ratio', 'node_fps_64x48', 'node_fps_2cams_64x48',
-                            'node_latency_ms_64x48', 'node_core_latency_ms_64x48',
+                            'node_round_trip_ms_64x48', 'node_core_latency_ms_64x48',
                             'node_default_path', 'torch_fp32_network_ms_64x48',
-                            'node_speedup_vs_torch_fp32'}
+                            'node_speedup_vs_torch_fp32', 'node_round_trip_ratio',
+                            'node_receive_to_publish_ms_64x48', 'node_stages_ms_64x48'}
+    # The node's own receive-to-publish time is part of the round trip.
+    assert results['node_receive_to_publish_ms_64x48'] < results['node_round_trip_ms_64x48']
+    assert set(results['node_stages_ms_64x48']) >= {'convert', 'infer', 'publish'}
     # No figures in a plain checkpoint: the default path runs fp32.
     assert results['node_default_path'] == 'openvino_fp32'
     assert results['node_overhead_ratio'] > 0 and results['node_fps_2cams_64x48'] > 0
     assert json.loads(out.read_text()) == {'model_fps': 5.0, **results}
+
+
+def status(name: str, values: dict[str, str]) -> DiagnosticStatus:
+    return DiagnosticStatus(name=name, values=[KeyValue(key=k, value=v)
+                                               for k, v in values.items()])
+
+
+def test_node_timings_take_the_median_of_the_reported_medians():
+    def report(infer: str, receive: str) -> DiagnosticArray:
+        return DiagnosticArray(status=[
+            status('multitask_seg: inference', {'infer ms median': infer,
+                                                'infer ms max': '99',
+                                                'publish ms median': '-'}),
+            status('multitask_seg: cam0', {'receive_to_publish ms median': receive,
+                                           'stamp_to_publish ms median': '1000.0'})])
+
+    reports = [report('10.0', '12.0'), report('20.0', '30.0'), report('11.0', '13.0')]
+    stages, receive = bench_node.node_timings(reports)
+    assert stages == {'infer': 11.0} and receive == 0.013
+    with pytest.raises(RuntimeError, match='receive_to_publish'):
+        bench_node.node_timings(reports[:0])

@@ -76,6 +76,21 @@ def test_each_input_shape_is_compiled_once(tiny_checkpoint, tmp_path):
     assert compiled.get_property('INFERENCE_PRECISION_HINT') == ov.Type.f32
 
 
+def test_graphs_of_large_batches_are_dropped_after_use(tiny_checkpoint):
+    rng = np.random.default_rng(3)
+    small, large = (rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+                    for h, w in ((48, 64), (96, 128)))
+    keeping = Predictor(tiny_checkpoint, engine='openvino', keep_memory_max_pixels=None)
+    bounded = Predictor(tiny_checkpoint, engine='openvino', keep_memory_max_pixels=48 * 64)
+    for image in (small, large, large, small):
+        expected, got = keeping.predict([image])[0], bounded.predict([image])[0]
+        for task in expected:
+            np.testing.assert_array_equal(got[task], expected[task])
+    # Only the small frame's graph (and its working memory) outlives its call.
+    assert [key[1:3] for key in bounded.backend._deployed] == [(48, 64)]
+    assert sorted(key[1:3] for key in keeping.backend._deployed) == [(48, 64), (96, 128)]
+
+
 def test_predictor_converts_a_checkpoint_once(tiny_checkpoint, caplog, monkeypatch, tmp_path):
     # A cache of its own: other tests may have converted the same checkpoint already.
     monkeypatch.setenv('MULTITASK_SEG_CACHE_DIR', str(tmp_path / 'cache'))

@@ -37,16 +37,18 @@ def smooth_images(count: int, height: int, width: int, seed: int = 0) -> torch.T
     return F.interpolate(coarse, size=(height, width), mode='bilinear', align_corners=False)
 
 
-def untrained_checkpoint(folder: Path, tasks: dict[str, int], seed: int = 0) -> Path:
+def untrained_checkpoint(folder: Path, tasks: dict[str, int], seed: int = 0,
+                         architecture: str = 'lwrefinenet_mobilenetv2') -> Path:
     """
     Write a randomly initialised checkpoint whose batch norms behave like a trained net's.
 
     Fresh BN layers are identities (mean 0, variance 1), which hides what reduced precision
     does to real activation ranges; here the running statistics come from image-like inputs
-    and the affine parameters are randomised.
+    and the affine parameters are randomised. ``architecture``: a family of
+    ``multitask_seg.model.architectures.ARCHITECTURES``.
     """
     torch.manual_seed(seed)
-    config = ModelConfig(tasks=dict(tasks))
+    config = ModelConfig(architecture=architecture, tasks=dict(tasks))
     model = build_model(config)
     for module in model.modules():
         if isinstance(module, nn.BatchNorm2d):
@@ -57,6 +59,6 @@ def untrained_checkpoint(folder: Path, tasks: dict[str, int], seed: int = 0) -> 
     with torch.no_grad():
         for i in range(4):
             model(smooth_images(2, 128, 160, seed=seed + 100 + i))
-    name = '_'.join(tasks)
+    name = '_'.join([architecture, *tasks])
     return save_checkpoint(Path(folder) / f'{name}.pt', model.eval(),
                            default_info(config, depth_range=[0.0, 1e6]))

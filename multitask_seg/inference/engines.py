@@ -184,9 +184,13 @@ _CONVERTERS: dict[str, Callable[[str | Path, Path], None]] = {
 
 
 def open_backend(path: str | Path, engine: str, device: str, precision: str,
-                 channels_last: bool, num_threads: int | None):
+                 channels_last: bool, num_threads: int | None,
+                 keep_memory_max_pixels: int | None = None):
     """
     Build the backend of a resolved ``engine`` for the model file ``path``.
+
+    :param keep_memory_max_pixels: OpenVINO: batches with more pixels give their compiled
+        graph's working memory back after inference (None: never).
 
     :raises: ValueError: the engine does not run ``precision``; CheckpointError or
         FileNotFoundError naming the file when it cannot be used.
@@ -208,7 +212,8 @@ def open_backend(path: str | Path, engine: str, device: str, precision: str,
         return TorchBackend(path, device, precision, channels_last)
     if engine == 'openvino':
         from .openvino_backend import OpenVinoBackend
-        return OpenVinoBackend(path, device, precision, num_threads)
+        return OpenVinoBackend(path, device, precision, num_threads,
+                               keep_memory_max_pixels=keep_memory_max_pixels)
     if suffix in ('.yaml', '.yml'):
         from .external_onnx import ExternalOnnxBackend
         return ExternalOnnxBackend(path, device, precision, num_threads)

@@ -36,6 +36,8 @@ from ..tasks import TASKS
 
 # Past this many pixels per image the full-resolution outputs alone would take gigabytes.
 DEFAULT_MAX_PIXELS = 4096 * 4096
+# Up to about a 4K UHD frame (3840 x 2160) the engine's working memory stays allocated.
+KEEP_MEMORY_MAX_PIXELS = 1 << 23
 
 
 class Predictor:
@@ -58,6 +60,9 @@ class Predictor:
     :param max_pixels: larger images are rejected with ValueError rather than exhausting RAM.
     :param gate: the accuracy limits of precision 'auto' (default: >= 99 % labels agreeing
         with fp32, <= 3 cm mean depth change).
+    :param keep_memory_max_pixels: OpenVINO keeps a compiled graph's working memory for
+        the next call only for batches of at most this many pixels (N x H x W); larger ones
+        give it back (a 4096 x 4096 frame's is gigabytes). None: always keep it.
     """
 
     def __init__(self, model_path: str | Path, *, device: str = 'cpu', precision: str = 'fp32',
@@ -65,13 +70,15 @@ class Predictor:
                  input_size: str | tuple[int, int] = 'checkpoint',
                  num_threads: int | None = None,
                  max_pixels: int = DEFAULT_MAX_PIXELS, engine: str = 'auto',
-                 gate: Gate = Gate()) -> None:
+                 gate: Gate = Gate(),
+                 keep_memory_max_pixels: int | None = KEEP_MEMORY_MAX_PIXELS) -> None:
         if num_threads:
             torch.set_num_threads(num_threads)
         self.engine = choose_engine(engine, device, model_path)
         self.precision = resolve_precision(precision, self.engine, model_path, gate)
         self._attach(open_backend(model_path, self.engine, device, self.precision,
-                                  channels_last, num_threads), input_size, max_pixels)
+                                  channels_last, num_threads, keep_memory_max_pixels),
+                     input_size, max_pixels)
 
     @classmethod
     def from_network(cls, model: MultiTaskNet, info: ModelInfo, *, device: str | None = None,

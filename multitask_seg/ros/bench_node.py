@@ -19,9 +19,15 @@ Benchmark the node against its own inference core, over DDS on this machine.
 
 Starts multitask_seg_node as its own process and measures, at 640 x 480 by default:
 
-    node_overhead_ratio       median input-to-publish latency (a frame published, its
-                              depth image received, one frame in flight) over the median
-                              Predictor.predict latency on the same frames in this run
+    node_overhead_ratio       the node's median receive-to-publish time (from its own
+                              /diagnostics: the input message taken, every output
+                              published) over the median Predictor.predict time on the same
+                              frames in this run, one frame in flight
+    node_round_trip_ratio     the same for the whole round trip seen from another process:
+                              frame published, its depth image received (DDS both ways,
+                              both sides' (de)serialisation)
+    node_stages_ms_<W>x<H>    the node's median time per stage (convert, preprocess, infer,
+                              postprocess, publish), from its /diagnostics
     node_fps_<W>x<H>          depth images per second from one camera fed faster than the
                               node can keep up (the node drops the excess)
     node_fps_2cams_<W>x<H>    the same per camera, two cameras fed together (batched)
@@ -29,7 +35,7 @@ Starts multitask_seg_node as its own process and measures, at 640 x 480 by defau
     node_speedup_vs_torch_fp32  one camera's fps x the bare PyTorch channels-last fp32
                               network time on the same frames, same run
 
-plus the two medians in milliseconds. Keys are merged into ``--out`` (read, update,
+plus the medians in milliseconds. Keys are merged into ``--out`` (read, update,
 atomic replace, under a lock file) so other benchmarks can share the file. Without
 ``--checkpoint`` a randomly initialised model (5 classes + depth) runs at the image size.
 DDS discovery stays on localhost, in a domain id of this run's own.
@@ -47,9 +53,11 @@ import tempfile
 import time
 from typing import Any, Iterator
 
+from diagnostic_msgs.msg import DiagnosticArray
 import numpy as np
 
 from .dds import local_dds
+from .diagnostics import STAGES
 from ..bench.results import merge_json
 
 # Untimed frames first: the first forward passes at a new size are several times slower.
@@ -76,18 +84,20 @@ def timed(call: Any, *args: Any) -> float:
 
 @contextlib.contextmanager
 def node_process(checkpoint: Path, cameras: list[str], input_size: str,
-                 log: Path) -> Iterator[subprocess.Popen]:
+                 log: Path, params: tuple[str, ...] = ()) -> Iterator[subprocess.Popen]:
     """
     Run multitask_seg_node in its own process; stop it with SIGINT afterwards.
 
     It runs with its default QoS (reliable, keep last 1) over the package's
     shared-memory Fast DDS profile (see ``dds.local_dds``), as on a robot.
+    ``params``: further 'name:=value' parameters.
     """
     with open(log, 'w') as out:
         process = subprocess.Popen(
             [sys.executable, '-m', 'multitask_seg.ros.node_main', '--ros-args',
              '-p', f'checkpoint:={checkpoint}', '-p', f'cameras:=[{",".join(cameras)}]',
-             '-p', f'input_size:={input_size}'],
+             '-p', f'input_size:={input_size}',
+             *[arg for param in params for arg in ('-p', param)]],
             stdout=out, stderr=subprocess.STDOUT)
         try:
             yield process
@@ -172,6 +182,9 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, float]:
                 # Alternating keeps both measurements under the same machine load. The
                 # pauses let the other process's OpenMP threads stop spin-waiting, which
                 # otherwise steals the cores from the one being timed.
+                diagnostics = []
+                probe.create_subscription(DiagnosticArray, '/diagnostics',
+                                          lambda m: diagnostics.append(m), 50)
                 core, node, bare = [], [], []
                 for image in frames:
                     time.sleep(PAUSE)
@@ -182,8 +195,11 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, float]:
                     bare.append(timed(torch_fp32, network_input(predictor, image)))
                 core, latency = statistics.median(core), statistics.median(node)
                 bare = statistics.median(bare)
-                print(f'inference core {core * 1e3:.1f} ms, node {latency * 1e3:.1f} ms '
-                      f'per frame', flush=True)
+                time.sleep(1.5)  # the last frame's diagnostics window
+                stages, receive = node_timings(diagnostics)
+                print(f'inference core {core * 1e3:.1f} ms, node receive to publish '
+                      f'{receive * 1e3:.1f} ms, round trip {latency * 1e3:.1f} ms per frame; '
+                      f'stages {stages}', flush=True)
                 del predictor
                 # Feeding at twice what the node can do keeps it busy without flooding DDS.
                 rate = 2.0 / latency
@@ -198,14 +214,41 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, float]:
     prefix = args.key_prefix
     return {
         f'{prefix}node_default_path': default_path,
-        f'{prefix}node_overhead_ratio': round(latency / core, 3),
+        f'{prefix}node_overhead_ratio': round(receive / core, 3),
+        f'{prefix}node_round_trip_ratio': round(latency / core, 3),
+        f'{prefix}node_receive_to_publish_ms_{size}': round(receive * 1e3, 2),
+        f'{prefix}node_stages_ms_{size}': stages,
         f'{prefix}node_fps_{size}': round(fps, 2),
         f'{prefix}node_fps_2cams_{size}': round(fps2, 2),
-        f'{prefix}node_latency_ms_{size}': round(latency * 1e3, 2),
+        f'{prefix}node_round_trip_ms_{size}': round(latency * 1e3, 2),
         f'{prefix}node_core_latency_ms_{size}': round(core * 1e3, 2),
         f'{prefix}torch_fp32_network_ms_{size}': round(bare * 1e3, 2),
         f'{prefix}node_speedup_vs_torch_fp32': round(fps * bare, 2),
     }
+
+
+def node_timings(reports: list[Any]) -> tuple[dict[str, float], float]:
+    """
+    Return the node's median ms per stage and median receive-to-publish seconds.
+
+    ``reports``: the DiagnosticArray messages of the timed frames. Each report holds the
+    medians of one period; the medians of those are taken (about one frame a period here).
+    """
+    stages, receive = {}, []
+    for report in reports:
+        for status in report.status:
+            values = {v.key: v.value for v in status.values}
+            for key, value in values.items():
+                if key.endswith(' ms median') and value != '-':
+                    name = key[:-len(' ms median')]
+                    if name == 'receive_to_publish':
+                        receive.append(float(value) / 1e3)
+                    elif name in STAGES:
+                        stages.setdefault(name, []).append(float(value))
+    if not receive:
+        raise RuntimeError('the node reported no receive_to_publish latency in /diagnostics')
+    return ({name: round(statistics.median(ms), 2) for name, ms in stages.items()},
+            statistics.median(receive))
 
 
 def network_input(predictor: Any, image: np.ndarray) -> Any:

@@ -67,6 +67,7 @@ from .diagnostics import NodeStats, reason_key
 from .params import parameter_descriptor, PARAMETERS, parse_settings, Settings
 from .rays import RayTables
 from .worker import BatchWorker, LatestFrames
+from ..allocator import retain_freed_memory
 from ..inference import Predictor
 from ..inference.precision_gate import Gate
 from ..tasks import IGNORE_LABEL, TASKS
@@ -217,12 +218,15 @@ class SegmentationNode(LifecycleNode):
                 settings.checkpoint, device=settings.device, precision=settings.precision,
                 input_size=settings.input_size, num_threads=settings.num_threads or None,
                 max_pixels=settings.max_pixels, engine=settings.engine,
+                keep_memory_max_pixels=settings.keep_memory_max_pixels,
                 gate=Gate(settings.auto_min_labels_agree_pct, settings.auto_max_depth_change_m))
         except (OSError, ValueError) as exc:
             # The loaders' messages name the file already; say it once.
             named = settings.checkpoint in str(exc)
             return self._configure_failed(f'parameter checkpoint: '
                                           f'{"" if named else f"{settings.checkpoint}: "}{exc}')
+        # After the model: the PyTorch backend sets a looser limit of its own.
+        retain_freed_memory(settings.retained_memory_mb << 20)
         info = self._predictor.info
         tasks = self._predictor.tasks
         self._declare_class_parameters(info.classes, info.colors)

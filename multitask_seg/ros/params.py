@@ -39,6 +39,8 @@ ENGINES = ('auto', 'torch', 'onnxruntime', 'openvino')
 CLOUD_COLORS = ('image', 'class')
 # Past this many pixels an image is rejected before inference (the predictor's own limit).
 DEFAULT_MAX_PIXELS = 4096 * 4096
+# As the inference core's default (kept here so reading parameters imports no torch).
+KEEP_MEMORY_MAX_PIXELS = 1 << 23
 CAMERA_NAME = re.compile(r'^[A-Za-z][A-Za-z0-9_]*(/[A-Za-z][A-Za-z0-9_]*)*$')
 # rclpy's ranges need both ends: the upper end of an integer range without a real limit.
 INT64_MAX = 2**63 - 1
@@ -95,6 +97,15 @@ PARAMETERS = {
                         bounds=(0, INT64_MAX)),
     'max_pixels': Spec(DEFAULT_MAX_PIXELS, 'larger input images are rejected as bad frames',
                        bounds=(1, INT64_MAX)),
+    'keep_memory_max_pixels': Spec(KEEP_MEMORY_MAX_PIXELS, 'batches of more pixels give '
+                                   "the engine's working memory back after inference "
+                                   '(slower for them; bounds what huge frames leave '
+                                   'behind)', bounds=(1, INT64_MAX)),
+    'retained_memory_mb': Spec(256, 'freed memory (MiB) the process keeps for reuse: '
+                                    'more spares page faults on every frame, less bounds '
+                                    'what huge frames leave behind (buffers above '
+                                    'min(this, 32 MiB) are always returned)',
+                               bounds=(0, INT64_MAX)),
     'input_qos': Spec('reliable', f'input QoS, one of {QOS_NAMES}; reliable: no frame lost '
                                   f'in transport (large frames are lost under best effort), '
                                   f'but does not match best-effort publishers; sensor_data = '
@@ -141,6 +152,8 @@ class Settings:
     input_size: str | tuple[int, int]
     num_threads: int
     max_pixels: int
+    keep_memory_max_pixels: int
+    retained_memory_mb: int
     input_qos: str
     input_depth: int
     output_qos: str
@@ -235,6 +248,8 @@ def parse_settings(values: dict[str, Any]) -> Settings:
         input_size=parse_input_size(values['input_size']),
         num_threads=values['num_threads'],
         max_pixels=values['max_pixels'],
+        keep_memory_max_pixels=values['keep_memory_max_pixels'],
+        retained_memory_mb=values['retained_memory_mb'],
         input_qos=_one_of(values, 'input_qos', QOS_NAMES),
         input_depth=values['input_depth'],
         output_qos=_one_of(values, 'output_qos', QOS_NAMES),

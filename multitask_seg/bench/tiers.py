@@ -1,0 +1,124 @@
+# Copyright 2026 The multitask_seg Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+The speed tiers side by side: every architecture family's size, MACs and CPU latency.
+
+    python -m multitask_seg.bench.tiers [--out build/bench.json] [--threads 2]
+
+Each family is built as a multi-task student in the NYUD setting (40 classes + depth),
+untrained with image-like BatchNorm statistics (see untrained), and timed on the same
+image in fresh processes of its own, families interleaved per path, so the ratios between
+families in one run hold even when the machine's load drifts. Paths: bare PyTorch
+channels-last fp32, and the default engine (what ``engine: auto`` picks on this machine)
+at fp32 and, where the CPU has it, bf16 (what a model whose figures pass the gate runs).
+"""
+
+from pathlib import Path
+from typing import Any
+
+from .inference_paths import available_paths
+from .macs import count_macs, count_params
+from .timing import time_in_fresh_processes
+from .untrained import smooth_images, untrained_checkpoint
+from ..checkpoint import load_checkpoint
+from ..inference.engines import choose_engine
+from ..inference.openvino_ir import convert_checkpoint
+from ..model.architectures import ARCHITECTURES
+
+TASKS = {'segmentation': 40, 'depth': 1}
+SIZES = {'640x480': (480, 640), '320x240': (240, 320)}
+
+
+def tier_paths(checkpoint: Path) -> dict[str, str]:
+    """Return {key suffix: benchmark path}: torch, and the default engine's precisions."""
+    engine = choose_engine('auto', 'cpu', checkpoint)
+    if engine == 'openvino':
+        default = {'': 'openvino_fp32', '_bf16': 'openvino_bf16'}
+    elif engine == 'onnxruntime':
+        default = {'': 'onnxruntime_fp32'}
+    else:
+        default = {'': 'torch_channels_last'}
+    default = {suffix: path for suffix, path in default.items() if path in available_paths()}
+    return {**default, '_torch': 'torch_channels_last'}
+
+
+def run(folder: Path, threads: int = 2, sweeps: int = 2) -> dict[str, Any]:
+    """Return {'tiers': {family: figures}, 'tiers_default_engine': engine} for this CPU."""
+    from ..export import export_onnx
+
+    files, tiers = {}, {}
+    for family in ARCHITECTURES:
+        checkpoint = untrained_checkpoint(folder, TASKS, architecture=family)
+        files[family] = {'pt': checkpoint}
+        model = load_checkpoint(checkpoint)[0].eval()
+        tiers[family] = {'params': count_params(model)}
+        for size, (height, width) in SIZES.items():
+            tiers[family][f'gmacs_{size}'] = round(count_macs(model, height, width) / 1e9, 3)
+    paths = tier_paths(files['lwrefinenet_mobilenetv2']['pt'])
+    for family, family_files in files.items():
+        if any(p.startswith('openvino') for p in paths.values()):
+            family_files['openvino'] = convert_checkpoint(
+                family_files['pt'], folder / f'{family}.xml')
+        if any(p.startswith('onnxruntime') for p in paths.values()):
+            family_files['onnx'] = export_onnx(family_files['pt'], folder / f'{family}.onnx')
+    for size, (height, width) in SIZES.items():
+        image = smooth_images(1, height, width, seed=2)
+        for suffix, path in paths.items():
+            for family, family_files in files.items():
+                ms, _ = time_in_fresh_processes(path, family_files, threads, image, sweeps)
+                tiers[family][f'ms_{size}{suffix}'] = round(ms, 1)
+    reference = tiers['lwrefinenet_mobilenetv2']
+    for figures in tiers.values():
+        figures['time_vs_lwrefinenet_640x480'] = round(
+            figures['ms_640x480'] / reference['ms_640x480'], 3)
+    return {'tiers': tiers, 'tiers_default_engine': paths['']}
+
+
+def format_tiers(results: dict[str, Any]) -> str:
+    """Return the tiers as a text table: params, GMACs and ms per path and size."""
+    tiers = results['tiers']
+    columns = [key for key in next(iter(tiers.values())) if key.startswith('ms_')]
+    lines = [f'{"family":<26}{"params":>11}{"GMACs":>8}' + ''.join(f'{c:>22}' for c in columns)]
+    for family, figures in tiers.items():
+        lines.append(f'{family:<26}{figures["params"]:>11,}{figures["gmacs_640x480"]:>8.2f}'
+                     + ''.join(f'{figures[c]:>22.1f}' for c in columns))
+    lines.append(f'default engine: {results["tiers_default_engine"]} (ms_640x480)')
+    return '\n'.join(lines)
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    """Parse ``argv`` (see --help), time every family, print the table, merge into --out."""
+    import argparse
+    import tempfile
+
+    from .results import merge_json
+
+    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    parser.add_argument('--out', type=Path, default=Path('build/bench.json'),
+                        help='JSON file to merge the results into (default build/bench.json)')
+    parser.add_argument('--threads', type=int, default=2, help='CPU threads (default 2)')
+    parser.add_argument('--sweeps', type=int, default=2,
+                        help='fresh processes per family and path (default 2)')
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix='tiers.') as folder:
+        results = run(Path(folder), args.threads, args.sweeps)
+    print(format_tiers(results))
+    merge_json(args.out, results)
+    print(f'merged into {args.out}')
+    return results
+
+
+if __name__ == '__main__':
+    main()
