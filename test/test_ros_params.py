@@ -63,7 +63,7 @@ def test_defaults_lie_inside_their_ranges():
     ranged = {name: spec for name, spec in PARAMETERS.items() if spec.bounds is not None}
     assert set(ranged) == {'num_threads', 'max_pixels', 'input_depth', 'output_depth',
                            'overlay_alpha', 'cloud_decimation', 'deadline_ms',
-                           'diagnostics_period'}
+                           'diagnostics_period', 'retained_memory_mb', 'keep_memory_max_pixels'}
     for name, spec in ranged.items():
         low, high = spec.bounds
         assert low <= spec.default <= high, name

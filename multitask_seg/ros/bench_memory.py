@@ -33,16 +33,12 @@ before. Keys merged into ``--out``:
 """
 
 import argparse
-import json
 from pathlib import Path
-import tempfile
 
 import numpy as np
 import psutil
 
-from .bench_node import node_process
-from .dds import local_dds
-from ..bench.results import merge_json
+from .bench_node import node_process, run_and_merge
 from ..bundled import default_checkpoint
 
 TOPIC = 'cam0/depth/image'
@@ -133,12 +129,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> dict[str, float | str]:
     """Run the benchmark and merge its results into ``--out``."""
-    args = parse_args(argv)
-    with local_dds(), tempfile.TemporaryDirectory(prefix='bench_memory.') as work:
-        results = run(args, Path(work))
-    merge_json(args.out, results)
-    print(json.dumps(results, indent=2))
-    return results
+    return run_and_merge(run, parse_args(argv), 'bench_memory.')
 
 
 if __name__ == '__main__':

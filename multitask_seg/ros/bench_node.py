@@ -275,14 +275,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def main(argv: list[str] | None = None) -> dict[str, float]:
-    """Run the benchmark and merge its results into ``--out``."""
-    args = parse_args(argv)
-    with local_dds(), tempfile.TemporaryDirectory(prefix='bench_node.') as work:
-        results = run(args, Path(work))
+def run_and_merge(measure: Any, args: argparse.Namespace, prefix: str) -> dict[str, Any]:
+    """Run ``measure(args, work folder)`` on local DDS; merge its keys into ``args.out``."""
+    with local_dds(), tempfile.TemporaryDirectory(prefix=prefix) as work:
+        results = measure(args, Path(work))
     merge_json(args.out, results)
     print(json.dumps(results, indent=2))
     return results
+
+
+def main(argv: list[str] | None = None) -> dict[str, float]:
+    """Run the benchmark and merge its results into ``--out``."""
+    return run_and_merge(run, parse_args(argv), 'bench_node.')
 
 
 if __name__ == '__main__':

@@ -1,0 +1,37 @@
+# Copyright 2026 The multitask_seg Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""The speed-tier benchmark: its keys per family, on two families at a tiny size."""
+
+import json
+
+from multitask_seg.bench import tiers
+from multitask_seg.model.architectures import ARCHITECTURES
+
+
+def test_two_families_at_a_tiny_size(tmp_path, monkeypatch):
+    families = ('lwrefinenet_mobilenetv2', 'fast_scnn')
+    monkeypatch.setattr(tiers, 'ARCHITECTURES', {f: ARCHITECTURES[f] for f in families})
+    monkeypatch.setattr(tiers, 'SIZES', {'640x480': (48, 64)})
+    out = tmp_path / 'bench.json'
+    results = tiers.main(['--out', str(out), '--sweeps', '1'])
+    assert list(results['tiers']) == list(families)
+    # The paper's count for the NYUD-40 + depth network (README, "The network").
+    assert results['tiers']['lwrefinenet_mobilenetv2']['params'] == 3_070_057
+    for figures in results['tiers'].values():
+        assert {'params', 'gmacs_640x480', 'ms_640x480', 'ms_640x480_torch'} <= set(figures)
+        assert figures['ms_640x480'] > 0 and figures['ms_640x480_torch'] > 0
+    assert results['tiers']['lwrefinenet_mobilenetv2']['time_vs_lwrefinenet_640x480'] == 1.0
+    assert json.loads(out.read_text())['tiers'] == results['tiers']
+    assert 'fast_scnn' in tiers.format_tiers(results)
