@@ -47,12 +47,14 @@ demo: $(STAMP)
 
 # The distillation experiment in miniature (about 90 minutes on 2 CPU cores); resumable.
 experiment: $(STAMP)
-	$(BIN)/python -m distill.experiment --config distill/configs/miniature.yaml
+	$(BIN)/python -m distill.experiment --config distill/configs/miniature.yaml \
+		--publish doc/experiment_results.json
 
-# Every speed tier as a distilled student, 3 seeds outdoor (about 3.5 hours on 2 CPU
+# Every speed tier as a distilled student, 3 seeds outdoor (about 1 hour on 2 CPU
 # cores; shares the data and teachers above); resumable.
 experiment-families: $(STAMP)
-	$(BIN)/python -m distill.experiment --config distill/configs/families.yaml
+	$(BIN)/python -m distill.experiment --config distill/configs/families.yaml \
+		--publish doc/experiment_results.json
 
 # The bundled model's OpenVINO fp32/bf16/int8 variants and their measured accuracy against
 # fp32 (calibrated on 50 synthetic indoor frames, measured on 20 others); precision 'auto'

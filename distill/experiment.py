@@ -26,8 +26,9 @@ The paper's experiment in miniature, on synthetic scenes, as one resumable comma
    pseudo-labels, with each domain's seeds; and one joint LW-RefineNet student over both
    domains with a union segmentation head;
 5. score everything on the held-out test scenes as multitask_seg_eval would score the node's
-   outputs (see train.evaluate); write results.json (with ``families``: per family and
-   domain, (a) and (b) scores for each seed and the distillation margin) and results.md;
+   outputs (see train.evaluate); write results<run_tag>.json (with ``families``: per
+   family and domain, (a) and (b) scores for each seed and the distillation margin, and
+   ``wall_seconds``: each step's wall time, summed over interrupted runs) and .md;
 6. store the joint student with float16 weights as default.pt (the package's bundled model:
    copy it to multitask_seg/bundled/default.pt).
 
@@ -56,6 +57,7 @@ import yaml
 from . import label, train
 from .train_config import DatasetSpec
 from .training_views import open_dataset
+from .wall_times import WallTimes
 
 # Target scenes start here inside the train seed range, far from the source scenes.
 TARGET_SEED_BASE = 500_000
@@ -134,41 +136,45 @@ def _writer(root: Path, domain: str, config: ExperimentConfig) -> FolderWriter:
                         depth_scale=depth_scale_for(config.depth_cap[domain]))
 
 
-def render_sets(config: ExperimentConfig, root: Path) -> None:
+def render_sets(config: ExperimentConfig, root: Path, clock: WallTimes) -> None:
     """Render source, target, validation and test sets for every domain (once)."""
-    h, w = config.height, config.width
     for domain in sorted({*config.domains, *(['indoor', 'outdoor'] if config.joint else [])}):
-        done = root / f'.{domain}_rendered'
-        if done.exists():
-            continue
-        source = _writer(root / f'source_{domain}', domain, config)
-        for i, seed in enumerate(split_seeds('train')[:config.source_frames]):
+        if not (root / f'.{domain}_rendered').exists():
+            with clock.step(f'render {domain}'):
+                render_domain(config, root, domain)
+
+
+def render_domain(config: ExperimentConfig, root: Path, domain: str) -> None:
+    """Render one domain's sets; a marker file says they are complete."""
+    h, w = config.height, config.width
+    source = _writer(root / f'source_{domain}', domain, config)
+    for i, seed in enumerate(split_seeds('train')[:config.source_frames]):
+        f = render_frame(domain, seed, height=h, width=w)
+        source.write(f'{i:05d}', f.rgb, segmentation=f.labels, depth=f.sensor_depth)
+    target = _writer(root / f'target_{domain}', domain, config)
+    labelled = config.target_labelled[domain]
+    total = labelled + config.target_unlabelled[domain]
+    every = max(total // max(labelled, 1), 1)
+    sequences = -(-total // config.sequence_length)
+    n = 0
+    for s in range(sequences):
+        for f in render_sequence(domain, TARGET_SEED_BASE + s, config.sequence_length,
+                                 height=h, width=w):
+            if n == total:
+                break
+            keep = n % every == 0 and n // every < labelled
+            target.write(f'{s:04d}_{f.index:03d}', f.rgb, depth=f.sensor_depth,
+                         segmentation=f.labels if keep else None)
+            n += 1
+    for split, count in (('val', config.val_frames), ('test', config.test_frames)):
+        writer = _writer(root / f'{split}_{domain}', domain, config)
+        for i, seed in enumerate(split_seeds(split)[:count]):
             f = render_frame(domain, seed, height=h, width=w)
-            source.write(f'{i:05d}', f.rgb, segmentation=f.labels, depth=f.sensor_depth)
-        target = _writer(root / f'target_{domain}', domain, config)
-        labelled = config.target_labelled[domain]
-        total = labelled + config.target_unlabelled[domain]
-        every = max(total // max(labelled, 1), 1)
-        sequences = -(-total // config.sequence_length)
-        n = 0
-        for s in range(sequences):
-            for f in render_sequence(domain, TARGET_SEED_BASE + s, config.sequence_length,
-                                     height=h, width=w):
-                if n == total:
-                    break
-                keep = n % every == 0 and n // every < labelled
-                target.write(f'{s:04d}_{f.index:03d}', f.rgb, depth=f.sensor_depth,
-                             segmentation=f.labels if keep else None)
-                n += 1
-        for split, count in (('val', config.val_frames), ('test', config.test_frames)):
-            writer = _writer(root / f'{split}_{domain}', domain, config)
-            for i, seed in enumerate(split_seeds(split)[:count]):
-                f = render_frame(domain, seed, height=h, width=w)
-                # Indoor ground truth is dense (as NYUD's filled depth), outdoor sparse LiDAR
-                # (as KITTI's).
-                depth = f.depth if domain == 'indoor' else f.sensor_depth
-                writer.write(f'{i:05d}', f.rgb, segmentation=f.labels, depth=depth)
-        done.touch()
+            # Indoor ground truth is dense (as NYUD's filled depth), outdoor sparse LiDAR
+            # (as KITTI's).
+            depth = f.depth if domain == 'indoor' else f.sensor_depth
+            writer.write(f'{i:05d}', f.rgb, segmentation=f.labels, depth=depth)
+    (root / f'.{domain}_rendered').touch()
 
 
 def train_run(name: str, root: Path, datasets: list[dict], val: list[dict], model: dict,
@@ -205,7 +211,10 @@ def run(config: ExperimentConfig) -> dict:
     """Run every step; return the results table as data."""
     root = Path(config.output)
     data = root / 'data'
-    render_sets(config, data)
+    # Experiments sharing the folder share the rendering's and the teachers' entries; the
+    # students' names carry their run_tag.
+    clock = WallTimes(root / 'wall_times.json')
+    render_sets(config, data, clock)
     results = {'config': asdict(config), 'rows': []}
     pseudo = {}
     all_domains = sorted({*config.domains, *(['indoor', 'outdoor'] if config.joint else [])})
@@ -216,17 +225,22 @@ def run(config: ExperimentConfig) -> dict:
 
     for domain in all_domains:
         classes = list(CLASSES[domain])
-        teacher = train_run(
-            f'teacher_{domain}', root, [spec(domain, 'source')], [spec(domain, 'val')],
-            {'encoder': config.teacher_encoder, 'depthwise_last_crp': False,
-             'tasks': {'segmentation': len(classes), 'depth': 1}},
-            config.teacher, config, 0, classes, COLORS[domain])
+        with clock.step(f'teacher {domain}'):
+            teacher = train_run(
+                f'teacher_{domain}', root, [spec(domain, 'source')], [spec(domain, 'val')],
+                {'encoder': config.teacher_encoder, 'depthwise_last_crp': False,
+                 'tasks': {'segmentation': len(classes), 'depth': 1}},
+                config.teacher, config, 0, classes, COLORS[domain])
         results['rows'].append(_row(f'teacher {config.teacher_encoder} ({domain})', teacher,
                                     [DatasetSpec(**spec(domain, 'test'))], root))
         pseudo[domain] = root / 'pseudo' / domain
-        label.main(['--teacher', str(teacher), '--input', str(data / f'target_{domain}'),
-                    '--output', str(pseudo[domain]), '--tasks', 'segmentation',
-                    '--device', 'cpu'])
+        with clock.step(f'pseudo-labels {domain}'):
+            status = label.main(['--teacher', str(teacher),
+                                 '--input', str(data / f'target_{domain}'),
+                                 '--output', str(pseudo[domain]), '--tasks', 'segmentation',
+                                 '--device', 'cpu'])
+        if status:
+            raise SystemExit(f'labelling {domain} with {teacher} failed (status {status})')
 
     for family in config.families:
         for domain in config.domains:
@@ -237,10 +251,11 @@ def run(config: ExperimentConfig) -> dict:
                 for variant, extra in (('a', {}),
                                        ('b', {'pseudo_labels': {'segmentation':
                                                                 str(pseudo[domain])}})):
-                    last = train_run(student_run(family, variant, domain, seed, config), root,
-                                     [spec(domain, 'target', **extra)], [spec(domain, 'val')],
-                                     student, config.student, config, seed, classes,
-                                     COLORS[domain])
+                    name = student_run(family, variant, domain, seed, config)
+                    with clock.step(name):
+                        last = train_run(name, root, [spec(domain, 'target', **extra)],
+                                         [spec(domain, 'val')], student, config.student,
+                                         config, seed, classes, COLORS[domain])
                     title = (f'{family_title(family)}student ({variant}) {domain}: '
                              + ('target labels only' if variant == 'a' else '+ pseudo-labels'))
                     results['rows'].append(
@@ -255,19 +270,44 @@ def run(config: ExperimentConfig) -> dict:
         datasets = [spec(d, 'target', class_offset=offsets[d],
                          pseudo_labels={'segmentation': str(pseudo[d])}) for d in offsets]
         val = [spec(d, 'val', class_offset=offsets[d]) for d in offsets]
-        last = train_run('student_joint', root, datasets, val,
-                         {'encoder': 'mobilenet_v2',
-                          'tasks': {'segmentation': len(union), 'depth': 1}},
-                         config.student, config, config.seeds[0], union,
-                         list(COLORS['indoor']) + list(COLORS['outdoor']))
+        with clock.step('student_joint'):
+            last = train_run('student_joint', root, datasets, val,
+                             {'encoder': 'mobilenet_v2',
+                              'tasks': {'segmentation': len(union), 'depth': 1}},
+                             config.student, config, config.seeds[0], union,
+                             list(COLORS['indoor']) + list(COLORS['outdoor']))
         tests = [DatasetSpec(**spec(d, 'test', class_offset=offsets[d])) for d in offsets]
         results['rows'].append(_row('joint student, both domains, union head (b)',
                                     last.parent / 'best.pt', tests, root))
         results['default'] = export_default(last.parent / 'best.pt', root / 'default.pt',
                                             [DatasetSpec(**spec(d, 'test')) for d in offsets])
-    (root / 'results.json').write_text(json.dumps(results, indent=1))
-    (root / 'results.md').write_text(markdown(results))
+    results['wall_seconds'] = dict(clock.seconds)
+    (root / f'results{config.run_tag}.json').write_text(json.dumps(results, indent=1))
+    (root / f'results{config.run_tag}.md').write_text(markdown(results))
     return results
+
+
+def publish(results: dict, path: Path) -> dict:
+    """
+    Merge ``results`` into the published record ``path`` (JSON, and Markdown beside it).
+
+    The paper's experiment (no run_tag) gives the record's rows, default model and
+    configuration; a tagged set of students (the speed tiers, ``families.yaml``) gives its
+    ``families`` summary, with its own rows, configuration and wall times under
+    ``families_run``. Either may be re-run without losing the other's figures.
+    """
+    record = json.loads(path.read_text()) if path.is_file() else {}
+    if results['config']['run_tag']:
+        record['families'] = results['families']
+        record['families_run'] = {key: results[key]
+                                  for key in ('config', 'rows', 'wall_seconds')}
+    else:
+        kept = {key: record[key] for key in ('families', 'families_run') if key in record}
+        record = {**results, **kept}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record, indent=1))
+    path.with_suffix('.md').write_text(markdown(record))
+    return record
 
 
 def student_run(family: str, variant: str, domain: str, seed: int,
@@ -393,6 +433,10 @@ def markdown(results: dict) -> str:
                 f'{np.mean([r["train_minutes"] for r in rows]):.1f} | {len(rows)} |')
     if results.get('families'):
         lines += ['', family_markdown(results['families'])]
+    if results.get('wall_seconds'):
+        lines += ['', '| step | wall time (min, summed over resumed runs) |', '|---|---|']
+        lines += [f'| {step} | {seconds / 60:.1f} |'
+                  for step, seconds in results['wall_seconds'].items()]
     return '\n'.join(lines) + '\n'
 
 
@@ -422,10 +466,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument('--config', type=Path, default=None,
                         help='experiment YAML (default: the built-in miniature sizes)')
+    parser.add_argument('--publish', type=Path, default=None,
+                        help='also merge the results into this JSON record (and its .md), '
+                             'e.g. doc/experiment_results.json (see publish)')
     args = parser.parse_args(argv)
     config = load_config(ExperimentConfig, args.config) if args.config else ExperimentConfig()
     results = run(config)
     print(markdown(results))
+    if args.publish:
+        publish(results, args.publish)
+        print(f'published into {args.publish} and {args.publish.with_suffix(".md")}')
     return 0
 
 

@@ -14,6 +14,7 @@
 
 """End to end on tiny generated data: teacher, labelling, students, joint model, table."""
 
+import dataclasses
 import hashlib
 import json
 from pathlib import Path
@@ -49,9 +50,16 @@ def test_label_train_evaluate_end_to_end(tmp_path, monkeypatch):
     # The teacher labelled exactly the target frames without segmentation.
     pseudo = list((tmp_path / 'exp' / 'pseudo' / 'indoor' / 'segmentation').glob('*.png'))
     assert len(pseudo) == 6
-    table, families = (tmp_path / 'exp' / 'results.md').read_text().split('\n\n')
+    table, families, times = (tmp_path / 'exp' / 'results.md').read_text().split('\n\n')
     assert table.count('\n') == 2 + 2 + 2 + 1  # header, 2 teachers, 2 students, 2 joint rows
-    assert families.count('\n') == 2 + 1 and '`lwrefinenet_mobilenetv2` | indoor | 1 |' in families
+    assert families.count('\n') == 2 and '`lwrefinenet_mobilenetv2` | indoor | 1 |' in families
+    # Every step that worked says its wall time.
+    steps = ['render indoor', 'render outdoor', 'teacher indoor', 'pseudo-labels indoor',
+             'teacher outdoor', 'pseudo-labels outdoor', 'student_a_indoor_seed0',
+             'student_b_indoor_seed0', 'student_joint']
+    assert sorted(results['wall_seconds']) == sorted(steps)
+    assert all(results['wall_seconds'][s] > 0 for s in steps if not s.startswith('pseudo'))
+    assert all(f'| {s} |' in times for s in steps)
     assert json.loads((tmp_path / 'exp' / 'results.json').read_text())['rows']
     default = results['default']
     assert (tmp_path / 'exp' / 'default.pt').is_file()
@@ -100,8 +108,8 @@ def test_families_share_teachers_and_pair_seeds(tmp_path, monkeypatch):
         return real_main(argv)
 
     monkeypatch.setattr(train, 'main', recording)
-    families = ExperimentConfig(**{**config.__dict__, 'families': ['espnet'],
-                                   'domain_seeds': {'indoor': [0, 1]}, 'run_tag': '_short'})
+    families = dataclasses.replace(config, families=['espnet'], domain_seeds={'indoor': [0, 1]},
+                                   run_tag='_short')
     results = run(families)
     # The teachers and their pseudo-labels are reused: only the new family's students train.
     assert sorted(Path(t['output']).name for t in trained) == [
@@ -119,4 +127,34 @@ def test_families_share_teachers_and_pair_seeds(tmp_path, monkeypatch):
     assert summary['margin_miou']['mean'] == pytest.approx(np.mean(margins))
     assert summary['margin_miou']['std'] == pytest.approx(np.std(margins, ddof=1))
     assert summary['margin_miou']['n'] == 2 and len(summary['a']) == 2
-    assert '| `espnet` | indoor | 2 |' in (tmp_path / 'exp' / 'results.md').read_text()
+    assert '| `espnet` | indoor | 2 |' in (tmp_path / 'exp' / 'results_short.md').read_text()
+    # The paper's students' record is kept beside the tagged run's.
+    paper = json.loads((tmp_path / 'exp' / 'results.json').read_text())
+    assert [r['title'] for r in paper['rows']] == [
+        'teacher resnet18 (indoor)', 'student (a) indoor: target labels only',
+        'student (b) indoor: + pseudo-labels']
+
+
+def test_publishing_keeps_both_experiments(tmp_path):
+    def results(run_tag, family, miou):
+        row = {'title': f'{family} (b)', 'family': family, 'domain': 'indoor', 'variant': 'b',
+               'seed': 0, 'params': 1, 'gmacs': 1.0, 'train_minutes': 1.0,
+               'scores': {'test_indoor/miou': miou, 'test_indoor/rmse': 1.0}}
+        return {'config': {'run_tag': run_tag, 'width': 48, 'height': 32}, 'rows': [row],
+                'families': experiment.family_summary([row]), 'wall_seconds': {'x': 1.0}}
+
+    record = tmp_path / 'doc' / 'results.json'
+    experiment.publish(results('', 'lwrefinenet_mobilenetv2', 0.25), record)
+    experiment.publish(results('_families', 'espnet', 0.5), record)
+    # The paper's rows stay; the tagged run gives the families summary.
+    published = json.loads(record.read_text())
+    assert [r['family'] for r in published['rows']] == ['lwrefinenet_mobilenetv2']
+    assert list(published['families']) == ['espnet']
+    assert [r['family'] for r in published['families_run']['rows']] == ['espnet']
+    # Re-running the paper's experiment replaces its rows and keeps the families.
+    experiment.publish(results('', 'lwrefinenet_mobilenetv2', 0.75), record)
+    published = json.loads(record.read_text())
+    assert published['rows'][0]['scores']['test_indoor/miou'] == 0.75
+    assert published['families']['espnet']['indoor']['b_miou']['mean'] == 0.5
+    markdown = record.with_suffix('.md').read_text()
+    assert '75.0' in markdown and '| `espnet` | indoor |' in markdown

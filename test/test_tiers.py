@@ -35,3 +35,12 @@ def test_two_families_at_a_tiny_size(tmp_path, monkeypatch):
     assert results['tiers']['lwrefinenet_mobilenetv2']['time_vs_lwrefinenet_640x480'] == 1.0
     assert json.loads(out.read_text())['tiers'] == results['tiers']
     assert 'fast_scnn' in tiers.format_tiers(results)
+
+
+def test_each_path_times_what_the_node_runs(tiny_checkpoint):
+    # A camera frame in, full-resolution labels and depth out, on every path timed.
+    frame = tiers.camera_frame(37, 53, seed=1)
+    assert frame.dtype.name == 'uint8' and frame.shape == (37, 53, 3) and frame.std() > 5
+    for path in set(tiers.tier_paths(tiny_checkpoint).values()):
+        (answer,) = tiers.open_end_to_end(path, {'pt': tiny_checkpoint}, 1)(frame)
+        assert answer['segmentation'].shape == answer['depth'].shape == (37, 53), path

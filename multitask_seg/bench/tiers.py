@@ -19,14 +19,20 @@ The speed tiers side by side: every architecture family's size, MACs and CPU lat
 
 Each family is built as a multi-task student in the NYUD setting (40 classes + depth),
 untrained with image-like BatchNorm statistics (see untrained), and timed on the same
-image in fresh processes of its own, families interleaved per path, so the ratios between
-families in one run hold even when the machine's load drifts. Paths: bare PyTorch
-channels-last fp32, and the default engine (what ``engine: auto`` picks on this machine)
-at fp32 and, where the CPU has it, bf16 (what a model whose figures pass the gate runs).
+camera frame in fresh processes of its own, families interleaved per path, so the ratios
+between families in one run hold even when the machine's load drifts. What is timed is
+what the node runs: a uint8 RGB frame in, full-resolution labels and metric depth out
+(``Predictor.predict``, the network at the frame's size), so a family that predicts at
+1/8 resolution pays for its upsampling and one that predicts at full resolution does not.
+Paths: PyTorch channels-last fp32, and the default engine (what ``engine: auto`` picks on
+this machine) at fp32 and, where the CPU has it, bf16 (what a model whose figures pass
+the gate runs).
 """
 
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from .inference_paths import available_paths
 from .macs import count_macs, count_params
@@ -34,7 +40,6 @@ from .timing import time_in_fresh_processes
 from .untrained import smooth_images, untrained_checkpoint
 from ..checkpoint import load_checkpoint
 from ..inference.engines import choose_engine
-from ..inference.openvino_ir import convert_checkpoint
 from ..model.architectures import ARCHITECTURES
 
 TASKS = {'segmentation': 40, 'depth': 1}
@@ -54,10 +59,29 @@ def tier_paths(checkpoint: Path) -> dict[str, str]:
     return {**default, '_torch': 'torch_channels_last'}
 
 
+def open_end_to_end(name: str, files: dict[str, Path], threads: int):
+    """
+    Return ``frame -> predictions`` on path ``name`` (see tier_paths), as the node runs it.
+
+    The network runs at the frame's own size; each path's model is converted from
+    ``files['pt']`` once (the exports cache) before any call is timed.
+    """
+    from ..inference import Predictor
+
+    engine, precision = ('torch', 'fp32') if name == 'torch_channels_last' else name.split('_')
+    predictor = Predictor(files['pt'], engine=engine, precision=precision,
+                          input_size='native', num_threads=threads)
+    return lambda frame: predictor.predict([frame])
+
+
+def camera_frame(height: int, width: int, seed: int) -> np.ndarray:
+    """Return an image-like (height, width, 3) uint8 RGB frame (see untrained.smooth_images)."""
+    smooth = smooth_images(1, height, width, seed=seed)[0].permute(1, 2, 0).numpy()
+    return np.clip(smooth * 48.0 + 128.0, 0, 255).astype(np.uint8)
+
+
 def run(folder: Path, threads: int = 2, sweeps: int = 2) -> dict[str, Any]:
     """Return {'tiers': {family: figures}, 'tiers_default_engine': engine} for this CPU."""
-    from ..export import export_onnx
-
     files, tiers = {}, {}
     for family in ARCHITECTURES:
         checkpoint = untrained_checkpoint(folder, TASKS, architecture=family)
@@ -67,17 +91,12 @@ def run(folder: Path, threads: int = 2, sweeps: int = 2) -> dict[str, Any]:
         for size, (height, width) in SIZES.items():
             tiers[family][f'gmacs_{size}'] = round(count_macs(model, height, width) / 1e9, 3)
     paths = tier_paths(files['lwrefinenet_mobilenetv2']['pt'])
-    for family, family_files in files.items():
-        if any(p.startswith('openvino') for p in paths.values()):
-            family_files['openvino'] = convert_checkpoint(
-                family_files['pt'], folder / f'{family}.xml')
-        if any(p.startswith('onnxruntime') for p in paths.values()):
-            family_files['onnx'] = export_onnx(family_files['pt'], folder / f'{family}.onnx')
     for size, (height, width) in SIZES.items():
-        image = smooth_images(1, height, width, seed=2)
+        frame = camera_frame(height, width, seed=2)
         for suffix, path in paths.items():
             for family, family_files in files.items():
-                ms, _ = time_in_fresh_processes(path, family_files, threads, image, sweeps)
+                ms, _ = time_in_fresh_processes(path, family_files, threads, frame, sweeps,
+                                                opener=open_end_to_end)
                 tiers[family][f'ms_{size}{suffix}'] = round(ms, 1)
     reference = tiers['lwrefinenet_mobilenetv2']
     for figures in tiers.values():

@@ -62,39 +62,46 @@ def matmul_flops(size: int = 2048, repeats: int = 7, dtype: str = 'fp32') -> flo
 
 
 def time_in_fresh_processes(name: str, files: dict[str, Path], threads: int,
-                            image: torch.Tensor, sweeps: int = 2, repeats: int = 7,
-                            warm_up: int = 3) -> tuple[float, float]:
+                            argument: Any, sweeps: int = 2, repeats: int = 7,
+                            warm_up: int = 3,
+                            opener: Callable[..., Callable[[Any], Any]] | None = None
+                            ) -> tuple[float, float]:
     """
-    Time path ``name`` (see paths.open_path) on ``image`` in ``sweeps`` fresh processes.
+    Time path ``name`` on ``argument`` in ``sweeps`` fresh processes.
 
     A process per measurement keeps one runtime's idle worker threads and cached memory
-    from slowing another's. Returns (median ms over all samples, peak resident MiB of a
-    process that loaded the path and ran it).
+    from slowing another's. ``opener(name, files, threads)`` returns the call to time (a
+    module-level function, so a fresh process can import it); default
+    ``inference_paths.open_path``, the bare network on a (N, 3, h, w) batch. Returns (median
+    ms over all samples, peak resident MiB of a process that loaded the path and ran it).
     """
     context = multiprocessing.get_context('spawn')
     samples, peak = [], 0.0
     for _ in range(sweeps):
         with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
-            times, memory = pool.submit(
-                _time_path, name, files, threads, image, repeats, warm_up).result()
+            times, memory = pool.submit(_time_path, name, files, threads, argument, repeats,
+                                        warm_up, opener).result()
         samples += times
         peak = max(peak, memory)
     return statistics.median(samples), peak
 
 
-def _time_path(name: str, files: dict[str, Path], threads: int, image: torch.Tensor,
-               repeats: int, warm_up: int) -> tuple[list[float], float]:
-    from .inference_paths import open_path
+def _time_path(name: str, files: dict[str, Path], threads: int, argument: Any,
+               repeats: int, warm_up: int,
+               opener: Callable[..., Callable[[Any], Any]] | None) -> tuple[list[float], float]:
+    if opener is None:
+        from .inference_paths import open_path as opener
 
     torch.set_num_threads(threads)
-    backend = open_path(name, files, threads)
-    sample_ms(backend, image, warm_up)
-    return sample_ms(backend, image, repeats), peak_rss_mb()
+    call = opener(name, files, threads)
+    sample_ms(call, argument, warm_up)
+    return sample_ms(call, argument, repeats), peak_rss_mb()
 
 
-def peak_rss_mb() -> float:
-    """Return this process's peak resident memory in MiB (VmHWM: since its last exec)."""
-    for line in Path('/proc/self/status').read_text().splitlines():
+def peak_rss_mb(pid: int | str = 'self') -> float:
+    """Return a process's peak resident memory in MiB (VmHWM: since its last exec)."""
+    status = Path(f'/proc/{pid}/status')
+    for line in status.read_text().splitlines():
         if line.startswith('VmHWM:'):
             return int(line.split()[1]) / 1024.0
-    raise OSError('/proc/self/status has no VmHWM line (not Linux?)')
+    raise OSError(f'{status} has no VmHWM line (not Linux?)')

@@ -39,6 +39,7 @@ import numpy as np
 import psutil
 
 from .bench_node import node_process, run_and_merge
+from ..bench.timing import peak_rss_mb
 from ..bundled import default_checkpoint
 
 TOPIC = 'cam0/depth/image'
@@ -47,14 +48,6 @@ TOPIC = 'cam0/depth/image'
 def rss_mb(process: psutil.Process) -> float:
     """Return the resident MiB of ``process``."""
     return process.memory_info().rss / 2**20
-
-
-def peak_mb(pid: int) -> float:
-    """Return the high-water resident MiB of process ``pid`` (VmHWM)."""
-    for line in Path(f'/proc/{pid}/status').read_text().splitlines():
-        if line.startswith('VmHWM:'):
-            return int(line.split()[1]) / 1024.0
-    raise OSError(f'/proc/{pid}/status has no VmHWM line')
 
 
 def send_frames(probe, images: list[np.ndarray], timeout: float) -> None:
@@ -99,7 +92,7 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, float | str]:
                 results['node_rss_mb_after_large'] = rss_mb(node)
                 send_frames(probe, small * (args.frames // len(small)), 60)
                 results['node_rss_mb_after_large_soak'] = rss_mb(node)
-                results['node_rss_mb_peak'] = peak_mb(process.pid)
+                results['node_rss_mb_peak'] = peak_rss_mb(process.pid)
             probe.destroy_node()
     finally:
         rclpy.shutdown()
