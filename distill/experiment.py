@@ -138,8 +138,8 @@ def _writer(root: Path, domain: str, config: ExperimentConfig) -> FolderWriter:
 
 def render_sets(config: ExperimentConfig, root: Path, clock: WallTimes) -> None:
     """Render source, target, validation and test sets for every domain (once)."""
-    for domain in sorted({*config.domains, *(['indoor', 'outdoor'] if config.joint else [])}):
-        if not (root / f'.{domain}_rendered').exists():
+    for domain in rendered_domains(config):
+        if not rendered_marker(root, domain).exists():
             with clock.step(f'render {domain}'):
                 render_domain(config, root, domain)
 
@@ -174,7 +174,17 @@ def render_domain(config: ExperimentConfig, root: Path, domain: str) -> None:
             # (as KITTI's).
             depth = f.depth if domain == 'indoor' else f.sensor_depth
             writer.write(f'{i:05d}', f.rgb, segmentation=f.labels, depth=depth)
-    (root / f'.{domain}_rendered').touch()
+    rendered_marker(root, domain).touch()
+
+
+def rendered_domains(config: ExperimentConfig) -> list[str]:
+    """Return the domains whose sets are rendered: the students' and, for the joint one, both."""
+    return sorted({*config.domains, *(['indoor', 'outdoor'] if config.joint else [])})
+
+
+def rendered_marker(root: Path, domain: str) -> Path:
+    """Return the file whose presence says ``domain``'s sets are completely rendered."""
+    return root / f'.{domain}_rendered'
 
 
 def train_run(name: str, root: Path, datasets: list[dict], val: list[dict], model: dict,
@@ -217,13 +227,12 @@ def run(config: ExperimentConfig) -> dict:
     render_sets(config, data, clock)
     results = {'config': asdict(config), 'rows': []}
     pseudo = {}
-    all_domains = sorted({*config.domains, *(['indoor', 'outdoor'] if config.joint else [])})
 
     def spec(domain: str, split: str, **kw) -> dict:
         return {'name': f'{split}_{domain}', 'root': str(data / f'{split}_{domain}'),
                 'depth_cap': config.depth_cap[domain], **kw}
 
-    for domain in all_domains:
+    for domain in rendered_domains(config):
         classes = list(CLASSES[domain])
         with clock.step(f'teacher {domain}'):
             teacher = train_run(

@@ -52,9 +52,9 @@ def _stat(entry: dict, key: str, scale: float) -> str:
     stat = entry[key]
     if stat['mean'] is None:
         return '-'
-    text = f'{stat["mean"] * scale:.{1 if scale > 1 else 3}f}'
-    return text + (f' ± {stat["std"] * scale:.{1 if scale > 1 else 3}f}'
-                   if stat['std'] is not None else '')
+    digits = 1 if scale > 1 else 3
+    text = f'{stat["mean"] * scale:.{digits}f}'
+    return text + (f' ± {stat["std"] * scale:.{digits}f}' if stat['std'] is not None else '')
 
 
 def table(tiers: dict[str, Any], families: dict[str, Any], engine: str) -> str:
