@@ -27,8 +27,9 @@ test: $(STAMP)
 test-all: $(STAMP)
 	$(BIN)/python -m pytest
 
-# Network cost and every CPU inference path, the node's overhead, the speed tiers and the
-# node's memory after huge frames; each merges its figures into build/bench.json.
+# Network cost and every CPU inference path, the node's overhead, the speed tiers (and their
+# accuracy-latency table and picture, build/tradeoff.png) and the node's memory after huge
+# frames; each merges its figures into build/bench.json.
 bench: $(STAMP)
 	mkdir -p build
 	$(BIN)/python -m multitask_seg.bench --out build/bench.json
@@ -38,6 +39,8 @@ bench: $(STAMP)
 		--checkpoint multitask_seg/bundled/default.pt --input-size checkpoint \
 		--key-prefix bundled_
 	$(BIN)/python -m multitask_seg.bench.tiers --out build/bench.json
+	$(BIN)/python -m multitask_seg.bench.tradeoff --bench build/bench.json \
+		--results doc/experiment_results.json --out build/tradeoff.png
 	$(BIN)/python -m multitask_seg.ros.bench_memory --out build/bench.json
 
 # The README's main command: a held-out synthetic bag replayed live through the node with

@@ -16,7 +16,7 @@
 
 import json
 
-from multitask_seg.bench import tiers
+from multitask_seg.bench import tiers, timing
 from multitask_seg.model.architectures import ARCHITECTURES
 
 
@@ -44,3 +44,17 @@ def test_each_path_times_what_the_node_runs(tiny_checkpoint):
     for path in set(tiers.tier_paths(tiny_checkpoint).values()):
         (answer,) = tiers.open_end_to_end(path, {'pt': tiny_checkpoint}, 1)(frame)
         assert answer['segmentation'].shape == answer['depth'].shape == (37, 53), path
+
+
+def _recording_opener(name, files, threads):
+    return lambda argument: argument.append(files['model'])
+
+
+def test_interleaved_timing_alternates_models_and_rotates_the_start():
+    calls = []
+    times = timing._time_models('any', {'a': {'model': 'a'}, 'b': {'model': 'b'},
+                                        'c': {'model': 'c'}}, 1, calls, repeats=3,
+                                warm_up=1, opener=_recording_opener)
+    assert {model: len(values) for model, values in times.items()} == {'a': 3, 'b': 3, 'c': 3}
+    # warm-up a, b, c; then rounds starting at a, b, c in turn
+    assert calls == list('abc') + list('abc') + list('bca') + list('cab')

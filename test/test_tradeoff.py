@@ -52,6 +52,7 @@ def test_table_and_picture(files):
                           '--results', str(files / 'results.json'), '--out', str(out)])
     lines = text.strip().split('\n')
     assert len(lines) == 4 and 'openvino_fp32 ms 640x480' in lines[0]
+    assert 'bf16' not in lines[0]  # no family has bf16 figures
     # The large family: latency per path and size, then indoor and outdoor accuracy.
     assert lines[3] == ('| `large` | 3,000,000 | 1.50 | 80.0 | 20.0 | 160.0 | 40.0 | 20.0 | '
                         '0.700 | 1 | 50.0 ± 1.0 | 3.500 ± 0.010 | 3 |')
@@ -72,3 +73,16 @@ def test_missing_inputs_say_what_to_run(files):
     with pytest.raises(SystemExit, match='no `families`: run make experiment-families'):
         tradeoff.main(['--bench', str(files / 'bench.json'),
                        '--results', str(files / 'empty.json')])
+
+
+def test_bf16_latency_gets_columns_when_every_family_has_it(files):
+    bench = json.loads((files / 'bench.json').read_text())
+    for figures in bench['tiers'].values():
+        figures.update(ms_640x480_bf16=figures['ms_640x480'] / 2,
+                       ms_320x240_bf16=figures['ms_320x240'] / 2)
+    (files / 'bench.json').write_text(json.dumps(bench))
+    text = tradeoff.main(['--bench', str(files / 'bench.json'), '--results',
+                          str(files / 'results.json'), '--out', str(files / 't.png')])
+    head, _, _, large = text.strip().split('\n')
+    assert 'openvino_bf16 ms 640x480 | openvino_bf16 ms 320x240 | torch ms 640x480' in head
+    assert large.startswith('| `large` | 3,000,000 | 1.50 | 80.0 | 20.0 | 40.0 | 10.0 | 160.0 |')

@@ -19,8 +19,9 @@ The speed tiers side by side: every architecture family's size, MACs and CPU lat
 
 Each family is built as a multi-task student in the NYUD setting (40 classes + depth),
 untrained with image-like BatchNorm statistics (see untrained), and timed on the same
-camera frame in fresh processes of its own, families interleaved per path, so the ratios
-between families in one run hold even when the machine's load drifts. What is timed is
+camera frame, every family in the same fresh process per path with their calls
+interleaved (timing.time_interleaved), so the ratios between families hold even when the
+machine's speed drifts. What is timed is
 what the node runs: a uint8 RGB frame in, full-resolution labels and metric depth out
 (``Predictor.predict``, the network at the frame's size), so a family that predicts at
 1/8 resolution pays for its upsampling and one that predicts at full resolution does not.
@@ -36,7 +37,7 @@ import numpy as np
 
 from .inference_paths import available_paths
 from .macs import count_macs, count_params
-from .timing import time_in_fresh_processes
+from .timing import time_interleaved
 from .untrained import smooth_images, untrained_checkpoint
 from ..checkpoint import load_checkpoint
 from ..inference.engines import choose_engine
@@ -94,9 +95,9 @@ def run(folder: Path, threads: int = 2, sweeps: int = 2) -> dict[str, Any]:
     for size, (height, width) in SIZES.items():
         frame = camera_frame(height, width, seed=2)
         for suffix, path in paths.items():
-            for family, family_files in files.items():
-                ms, _ = time_in_fresh_processes(path, family_files, threads, frame, sweeps,
-                                                opener=open_end_to_end)
+            times = time_interleaved(path, files, threads, frame, sweeps,
+                                     opener=open_end_to_end)
+            for family, ms in times.items():
                 tiers[family][f'ms_{size}{suffix}'] = round(ms, 1)
     reference = tiers['lwrefinenet_mobilenetv2']
     for figures in tiers.values():
@@ -129,7 +130,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                         help='JSON file to merge the results into (default build/bench.json)')
     parser.add_argument('--threads', type=int, default=2, help='CPU threads (default 2)')
     parser.add_argument('--sweeps', type=int, default=2,
-                        help='fresh processes per family and path (default 2)')
+                        help='fresh processes per path and size (default 2)')
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix='tiers.') as folder:
         results = run(Path(folder), args.threads, args.sweeps)

@@ -86,6 +86,49 @@ def time_in_fresh_processes(name: str, files: dict[str, Path], threads: int,
     return statistics.median(samples), peak
 
 
+def time_interleaved(name: str, files: dict[str, dict[str, Path]], threads: int,
+                     argument: Any, sweeps: int = 2, repeats: int = 9, warm_up: int = 3,
+                     opener: Callable[..., Callable[[Any], Any]] | None = None
+                     ) -> dict[str, float]:
+    """
+    Time path ``name`` for several models on ``argument``, their calls interleaved.
+
+    ``files`` maps a model's name to its files (as time_in_fresh_processes takes them).
+    Each of ``sweeps`` fresh processes opens every model, then times one call of each in
+    turn, ``repeats`` rounds, starting each round at the next model: a drift in the
+    machine's speed (measured here: the same model 240 then 166 ms half an hour apart, on
+    a shared host) then falls on every model alike, so the ratios between them hold.
+    Returns {model: median ms over all its samples}.
+    """
+    context = multiprocessing.get_context('spawn')
+    samples: dict[str, list[float]] = {model: [] for model in files}
+    for _ in range(sweeps):
+        with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+            times = pool.submit(_time_models, name, files, threads, argument, repeats,
+                                warm_up, opener).result()
+        for model, values in times.items():
+            samples[model] += values
+    return {model: statistics.median(values) for model, values in samples.items()}
+
+
+def _time_models(name: str, files: dict[str, dict[str, Path]], threads: int, argument: Any,
+                 repeats: int, warm_up: int,
+                 opener: Callable[..., Callable[[Any], Any]] | None) -> dict[str, list[float]]:
+    if opener is None:
+        from .inference_paths import open_path as opener
+
+    torch.set_num_threads(threads)
+    calls = {model: opener(name, model_files, threads) for model, model_files in files.items()}
+    for call in calls.values():
+        sample_ms(call, argument, warm_up)
+    order = list(calls)
+    times: dict[str, list[float]] = {model: [] for model in order}
+    for round_ in range(repeats):
+        for model in order[round_ % len(order):] + order[:round_ % len(order)]:
+            times[model] += sample_ms(calls[model], argument, 1)
+    return times
+
+
 def _time_path(name: str, files: dict[str, Path], threads: int, argument: Any,
                repeats: int, warm_up: int,
                opener: Callable[..., Callable[[Any], Any]] | None) -> tuple[list[float], float]:

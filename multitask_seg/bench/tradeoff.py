@@ -57,17 +57,24 @@ def _stat(entry: dict, key: str, scale: float) -> str:
     return text + (f' ± {stat["std"] * scale:.{digits}f}' if stat['std'] is not None else '')
 
 
+def latency_paths(tiers: dict[str, Any], engine: str) -> dict[str, str]:
+    """Return {key suffix: path name} of the latencies in ``tiers``: default, its bf16, torch."""
+    suffixes = {'': engine, '_bf16': engine.replace('_fp32', '_bf16'), '_torch': 'torch'}
+    return {suffix: name for suffix, name in suffixes.items()
+            if all(f'ms_{s}{suffix}' in figures for figures in tiers.values() for s in SIZES)}
+
+
 def table(tiers: dict[str, Any], families: dict[str, Any], engine: str) -> str:
     """Return the Markdown table: size, cost, latency per path and accuracy per domain."""
     domains = sorted({d for f in families.values() for d in f})
+    paths = latency_paths(tiers, engine)
     head = (['family', 'params', 'GMACs 640x480']
-            + [f'{engine} ms {s}' for s in SIZES] + [f'torch ms {s}' for s in SIZES]
+            + [f'{name} ms {s}' for name in paths.values() for s in SIZES]
             + [f'{m} {d}' for d in domains for m in ('mIoU % (b)', 'RMSE m (b)', 'seeds')])
     lines = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
     for family, figures in tiers.items():
         cells = [f'`{family}`', f'{figures["params"]:,}', f'{figures["gmacs_640x480"]:.2f}']
-        cells += [f'{figures[f"ms_{s}"]:.1f}' for s in SIZES]
-        cells += [f'{figures[f"ms_{s}_torch"]:.1f}' for s in SIZES]
+        cells += [f'{figures[f"ms_{s}{suffix}"]:.1f}' for suffix in paths for s in SIZES]
         for domain in domains:
             entry = families.get(family, {}).get(domain)
             cells += (['-', '-', '0'] if entry is None else
