@@ -226,9 +226,14 @@ def depth_plane(depth: np.ndarray, encoding: str) -> np.ndarray:
     Depth that is not finite, not positive, or that the encoding cannot represent is
     invalid: NaN in '32FC1' (metres), 0 in '16UC1' (millimetres, rounded; beyond
     65.535 m or rounding to 0 mm it cannot be held, so it is not clipped to a false value).
+    A '32FC1' plane may be ``depth`` itself, when it already has NaN at every invalid pixel.
     """
     depth = np.asarray(depth, np.float32)
     with np.errstate(invalid='ignore'):
+        if encoding == '32FC1' and not ((depth <= 0) | np.isinf(depth)).any():
+            # Published predictions come NaN wherever invalid (valid_depth): checking that
+            # took 0.2 ms per 640x480 frame, masking again 1.6 ms, in the node.
+            return depth
         valid = np.isfinite(depth) & (depth > 0)
     if encoding == '32FC1':
         return _nan_where_not(valid, depth)
