@@ -49,6 +49,7 @@ from multitask_seg.data import FolderWriter
 from multitask_seg.data.folder_format import depth_scale_for
 from multitask_seg.inference.preprocess import pixel_statistics, to_network_input
 from multitask_seg.model import MultiTaskNet
+from multitask_seg.stopping import stoppable
 from multitask_seg.synthetic import CLASSES, COLORS, render_frame, render_sequence, split_seeds
 import numpy as np
 import torch
@@ -207,8 +208,17 @@ def train_run(name: str, root: Path, datasets: list[dict], val: list[dict], mode
     path = root / 'configs' / f'{name}.yaml'
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump(train_config, sort_keys=False))
-    train.main(['--config', str(path), '--resume'])
+    status = train.main(['--config', str(path), '--resume'])
+    if status:
+        raise SystemExit(stopped(status))
     return last
+
+
+def stopped(status: int) -> int:
+    """Say how to go on after a step a signal stopped; return its exit status."""
+    print('distill.experiment: stopped; the same command continues where it stopped',
+          file=sys.stderr)
+    return status
 
 
 def score_test_split(model: MultiTaskNet, info: ModelInfo, specs: list[DatasetSpec]) -> dict:
@@ -248,6 +258,8 @@ def run(config: ExperimentConfig) -> dict:
                                  '--input', str(data / f'target_{domain}'),
                                  '--output', str(pseudo[domain]), '--tasks', 'segmentation',
                                  '--device', 'cpu'])
+        if status > 128:
+            raise SystemExit(stopped(status))
         if status:
             raise SystemExit(f'labelling {domain} with {teacher} failed (status {status})')
 
@@ -470,6 +482,7 @@ def family_markdown(families: dict) -> str:
     return '\n'.join(lines)
 
 
+@stoppable('distill.experiment')
 def main(argv: list[str] | None = None) -> int:
     """Run the experiment the config describes and print its table."""
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])

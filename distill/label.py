@@ -21,7 +21,8 @@ Writes PSEUDO/<task folder>/<name>.png (segmentation/, depth/, normals/) in the 
 folder layout, only for samples without ground truth for that task (unless told to overwrite),
 plus meta.yaml (the teacher's classes) and manifest.json (what was done, with which
 teacher). Killed and restarted, it skips the files already written; each file appears
-whole or not at all.
+whole or not at all. Ctrl-C or SIGTERM stops it after the batch under way (exit status
+130 / 143, the run recorded in the manifest as stopped); a second signal stops it at once.
 """
 
 import argparse
@@ -30,6 +31,7 @@ import hashlib
 import json
 from pathlib import Path
 import shutil
+import signal
 import sys
 import time
 
@@ -38,6 +40,7 @@ from multitask_seg.data.folder_format import (depth_scale_for, meta_yaml, parse_
                                               TASK_DIRS, write_target)
 from multitask_seg.inference import Predictor
 from multitask_seg.inference.engines import ENGINE_NAMES
+from multitask_seg.stopping import GracefulStop, Stopped
 from multitask_seg.tasks import IGNORE_LABEL, TASKS
 import numpy as np
 from tqdm import tqdm
@@ -77,15 +80,18 @@ def plan(source, tasks: list[str], output: Path, overwrite: bool) -> tuple[list,
 
 
 def label(predictor: Predictor, source, work: list, output: Path, batch_size: int,
-          confidence: float, depth_scale: float) -> int:
+          confidence: float, depth_scale: float, stop: GracefulStop | None = None) -> int:
     """
     Predict and write every planned pseudo-label, a batch at a time; return files written.
 
     :param depth_scale: depth PNG units per metre (the folder's meta.yaml records it).
+    :param stop: once it has a signal, no further batch is started.
     """
     written = 0
     bar = tqdm(total=len(work), unit='img', desc='labelling', dynamic_ncols=True)
     for start in range(0, len(work), batch_size):
+        if stop is not None and stop.signum is not None:
+            break
         chunk = work[start:start + batch_size]
         images = [source.image(index) for index, _, _ in chunk]
         results = predictor.predict(images, confidence=confidence > 0)
@@ -144,6 +150,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     """Label, resumably; exit 2 with a message naming the problem on bad input."""
     args = parse_args(argv)
+    with GracefulStop() as stop:
+        try:
+            return run(args, stop)
+        except Stopped as stopped:
+            print(f'multitask_seg_label: {stopped}; the files written so far are whole: run '
+                  f'the same command again to label the rest', file=sys.stderr)
+            return stopped.status
+
+
+def run(args: argparse.Namespace, stop: GracefulStop) -> int:
+    """Label as ``args`` say; return the exit status, or raise Stopped if a signal came."""
     started = time.time()
     device = args.device
     if device == 'auto':
@@ -196,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
         shutil.copyfile(args.input / 'camera.yaml', output / 'camera.yaml')
     work, counts = plan(source, tasks, output, args.overwrite_ground_truth)
     written = label(predictor, source, work, output, args.batch_size, args.confidence,
-                    depth_scale)
+                    depth_scale, stop)
 
     manifest_path = output / 'manifest.json'
     manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
@@ -206,11 +223,13 @@ def main(argv: list[str] | None = None) -> int:
         'overwrite_ground_truth': args.overwrite_ground_truth, 'device': device,
         'input_size': args.input_size, 'written': written, 'stale_temporaries_removed': len(stale),
         **counts, 'samples': len(source.names), 'seconds': round(time.time() - started, 2),
-        'finished': datetime.now(timezone.utc).isoformat(timespec='seconds')})
+        'finished': datetime.now(timezone.utc).isoformat(timespec='seconds'),
+        'stopped_by': signal.Signals(stop.signum).name if stop.signum else None})
     with atomic_path(manifest_path) as tmp:
         tmp.write_text(json.dumps(manifest, indent=1))
     print(f'labelled {written} files into {output} ({counts["skipped_done"]} already done, '
           f'{counts["skipped_ground_truth"]} with ground truth)')
+    stop.check()
     return 0
 
 

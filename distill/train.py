@@ -18,6 +18,10 @@ Train a multi-task network on an uneven mix of ground truth and pseudo-labels.
     multitask_seg_train --config distill/configs/NAME.yaml [--resume]
     torchrun --nproc-per-node 2 -m distill.train --config ...
 
+Ctrl-C or SIGTERM stops it after the iteration under way, with last.pt saved there (exit
+status 130 / 143); --resume then continues without redoing an iteration. A second signal
+stops it at once, from the last save.
+
 Reads top to bottom: set-up, data, one epoch, evaluation, saving, main.
 """
 
@@ -34,6 +38,7 @@ from multitask_seg.config_io import load_config
 from multitask_seg.evaluation.scoring import Scorer
 from multitask_seg.inference import Predictor
 from multitask_seg.model import build_model, MultiTaskNet
+from multitask_seg.stopping import GracefulStop, ignore_in_workers, Stopped
 from multitask_seg.tasks import TASKS
 import numpy as np
 import torch
@@ -101,6 +106,7 @@ def build_loader(view: TrainingView, sampler: WeightedEpochSampler, config: Trai
     """Batches of augmented samples in the sampler's (resumable) order, laid out for device."""
     return DataLoader(view, batch_size=config.batch_size, sampler=view.keyed(sampler),
                       num_workers=config.num_workers, drop_last=True,
+                      worker_init_fn=ignore_in_workers if config.num_workers else None,
                       collate_fn=partial(collate, mean=info.mean, std=info.std,
                                          memory_format=training_layout(device)))
 
@@ -233,6 +239,15 @@ def model_info(config: TrainConfig, datasets: dict) -> ModelInfo:
                                  for s in config.datasets if s.pseudo_labels}})
 
 
+def stop_requested(stop: GracefulStop, world: int, device: torch.device) -> int | None:
+    """Return the stop signal any process got (all processes agree on it), else None."""
+    if world == 1:
+        return stop.signum
+    flag = torch.tensor([stop.signum or 0], device=device)
+    dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+    return int(flag.item()) or None
+
+
 def main(argv: list[str] | None = None) -> int:
     """Train as the config says; with --resume, continue exactly from last.pt."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
@@ -241,6 +256,30 @@ def main(argv: list[str] | None = None) -> int:
                         help='continue from <output>/last.pt (model, optimiser, schedule, '
                              'epoch, data order)')
     args = parser.parse_args(argv)
+    saved = {}
+    with GracefulStop() as stop:
+        try:
+            return train(args, stop, saved)
+        except Stopped as stopped:
+            if 'stop' in saved:
+                where = f'saved {saved["path"]} {saved["at"]}'
+            elif 'path' in saved:
+                where = f'{saved["path"]} holds {saved["at"]} (its last save)'
+            else:
+                where = 'nothing saved yet'
+            print(f'multitask_seg_train: {stopped}; {where}: continue with the same command '
+                  f'and --resume', file=sys.stderr)
+            return stopped.status
+
+
+def train(args: argparse.Namespace, stop: GracefulStop, saved: dict) -> int:
+    """
+    Run the training ``args`` describe; on a stop signal save last.pt and raise Stopped.
+
+    The first SIGINT/SIGTERM is acted on after the iteration under way (or the epoch's
+    validation), so --resume continues without redoing any iteration; ``saved`` records
+    the last save, for the message.
+    """
     config = load_config(TrainConfig, args.config)
     rank, world, device = setup_distributed(config)
     seed_everything(config)
@@ -264,8 +303,8 @@ def main(argv: list[str] | None = None) -> int:
     optimizer, scheduler = build_optimizer(model, config, steps_per_epoch * config.epochs)
     progress = {'epoch': 0, 'step': 0, 'global_step': 0, 'best': float('-inf'), 'rank': rank}
     if args.resume and (output / 'last.pt').is_file():
-        saved, _, extra = load_checkpoint(output / 'last.pt')
-        model.load_state_dict(saved.state_dict())
+        saved_model, _, extra = load_checkpoint(output / 'last.pt')
+        model.load_state_dict(saved_model.state_dict())
         optimizer.load_state_dict(extra['optimizer'])
         scheduler.load_state_dict(extra['scheduler'])
         torch.set_rng_state(extra['rng'])
@@ -281,32 +320,48 @@ def main(argv: list[str] | None = None) -> int:
                  'optimizer': optimizer.state_dict(), 'scheduler': scheduler.state_dict(),
                  'rng': torch.get_rng_state()}
         save_checkpoint(output / name, model, info, extra)
+        if name == 'last.pt':
+            saved.update(path=output / name, at=f'epoch {progress["epoch"] + 1}, iteration '
+                                                f'{progress["step"]} of {steps_per_epoch}')
+
+    def stop_here(progress: dict) -> None:
+        signum = stop_requested(stop, world, device)
+        if signum:
+            save('last.pt', progress)
+            saved['stop'] = True
+            raise Stopped(signum)
 
     def on_step(progress: dict, losses: dict) -> None:
         log.step(progress['global_step'], losses)
         if config.save_every and progress['step'] % config.save_every == 0:
             save('last.pt', progress)
+        stop_here(progress)
 
-    for epoch in range(progress['epoch'], config.epochs):
-        progress['epoch'] = epoch
-        sampler.set_epoch(epoch, skip=progress['step'] * config.batch_size)
-        started = time.monotonic()
-        losses = train_one_epoch(wrapped, build_loader(view, sampler, config, info, device),
-                                 optimizer, scheduler, config, device, progress, on_step)
-        progress.update(epoch=epoch + 1, step=0)
-        metrics = {}
-        if rank == 0:
-            metrics = evaluate(model, val_sets, config.val, info, device)
-            if val_sets and score(metrics) > progress['best']:
-                progress['best'] = score(metrics)
-                save('best.pt', progress)
-            save('last.pt', progress)
-            log.epoch(epoch + 1, losses, metrics, time.monotonic() - started)
+    try:
+        for epoch in range(progress['epoch'], config.epochs):
+            progress['epoch'] = epoch
+            sampler.set_epoch(epoch, skip=progress['step'] * config.batch_size)
+            started = time.monotonic()
+            losses = train_one_epoch(wrapped,
+                                     build_loader(view, sampler, config, info, device),
+                                     optimizer, scheduler, config, device, progress, on_step)
+            progress.update(epoch=epoch + 1, step=0)
+            metrics = {}
+            if rank == 0:
+                metrics = evaluate(model, val_sets, config.val, info, device)
+                if val_sets and score(metrics) > progress['best']:
+                    progress['best'] = score(metrics)
+                    save('best.pt', progress)
+                save('last.pt', progress)
+                log.epoch(epoch + 1, losses, metrics, time.monotonic() - started)
+            if world > 1:
+                dist.barrier()
+            if epoch + 1 < config.epochs:
+                stop_here(progress)
+    finally:
+        log.close()
         if world > 1:
-            dist.barrier()
-    log.close()
-    if world > 1:
-        dist.destroy_process_group()
+            dist.destroy_process_group()
     return 0
 
 

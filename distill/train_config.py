@@ -93,7 +93,8 @@ class TrainConfig:
     :ivar loss_weights: task -> weight of its loss.
     :ivar epoch_size: samples drawn per epoch (None: the sum of the datasets' sizes).
     :ivar save_every: also save last.pt every this many iterations (0: at epoch ends only),
-        so a killed run loses little.
+        so a run killed outright (SIGKILL, power cut) loses little; Ctrl-C and SIGTERM save
+        where they stop anyway.
     :ivar inference_size: [height, width] inference should resize to (None: native size).
     :ivar depth_range: [min, max] metres the model is trusted for, stored for inference.
     :ivar amp: bfloat16 autocast on CUDA.

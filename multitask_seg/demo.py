@@ -48,6 +48,7 @@ from .checkpoint import read_checkpoint
 from .data.bag_writer import BagWriter
 from .evaluation import cli
 from .inference import Predictor
+from .stopping import stoppable
 from .synthetic.classes import CLASSES, DOMAINS, IGNORE_LABEL
 from .synthetic.render import FRAME_PERIOD_NS, render_sequence, split_seeds
 
@@ -141,6 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@stoppable('demo')
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the demo; return the exit status of the evaluation (2 if it cannot start)."""
     args = build_parser().parse_args(argv)

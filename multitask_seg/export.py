@@ -33,6 +33,7 @@ from .atomic import atomic_path
 from .checkpoint import load_checkpoint
 from .inference.onnx_backend import description_metadata, INPUT_NAME
 from .model.multitask import TaskTuple
+from .stopping import stoppable
 
 DEFAULT_OPSET = 18
 
@@ -65,6 +66,7 @@ def export_onnx(checkpoint: str | Path, output: str | Path,
     return Path(output)
 
 
+@stoppable('multitask_seg_export')
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse ``argv`` (--checkpoint, --output, --opset), export, and return the exit status."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -45,6 +45,7 @@ from .inference.openvino_ir import convert_checkpoint, save_ir
 from .inference.precision_gate import FIGURES_KEY, int8_variant
 from .inference.preprocess import pixel_statistics, to_network_input
 from .metrics import SegmentationMetric
+from .stopping import stoppable
 
 
 def load_frames(source: str, kind: str, options: dict, count: int,
@@ -161,6 +162,7 @@ def optimise(checkpoint: Path, output: Path, frames, held_out: int, threads: int
     return figures
 
 
+@stoppable('multitask_seg_optimize')
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse ``argv``, write the models and their figures; return the exit status."""
     parser = argparse.ArgumentParser(prog='multitask_seg_optimize',

@@ -96,8 +96,8 @@ def test_bad_inputs_exit_2_naming_the_problem(tiny_checkpoint, dataset, tmp_path
     assert 'missing.pt does not exist' in capsys.readouterr().err
 
 
-def test_resumes_after_a_real_kill(tiny_checkpoint, tmp_path):
-    """Kill the labeller mid-run; the restart must finish without redoing or corrupting."""
+def start_slow_labelling(teacher: Path, tmp_path: Path) -> tuple[subprocess.Popen, list, Path]:
+    """Start labelling 60 frames of 240x320 one at a time; return (process, command, out)."""
     writer = FolderWriter(str(tmp_path / 'data'), classes=list('abcde'),
                           colors=[[0, 0, 0]] * 5, K=np.eye(3), width=320, height=240)
     rng = np.random.default_rng(1)
@@ -105,17 +105,27 @@ def test_resumes_after_a_real_kill(tiny_checkpoint, tmp_path):
         writer.write(f'f{i:03d}', rng.integers(0, 256, (240, 320, 3), dtype=np.uint8))
     out = tmp_path / 'pseudo'
     command = [sys.executable, '-m', 'distill.label', '--teacher',
-               str(tiny_checkpoint), '--input', str(tmp_path / 'data'), '--output', str(out),
+               str(teacher), '--input', str(tmp_path / 'data'), '--output', str(out),
                '--batch-size', '1', '--input-size', 'native', '--tasks', 'segmentation']
-    env = dict(os.environ, OMP_NUM_THREADS='1')
-    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(command, env=dict(os.environ, OMP_NUM_THREADS='1'),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    return proc, command, out
+
+
+def wait_for_files(out: Path, count: int) -> None:
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         done = list((out / 'segmentation').glob('*.png')) if out.exists() else []
-        if len(done) >= 5:
-            break
+        if len(done) >= count:
+            return
         time.sleep(0.02)
+
+
+def test_resumes_after_a_real_kill(tiny_checkpoint, tmp_path):
+    """Kill the labeller mid-run; the restart must finish without redoing or corrupting."""
+    proc, command, out = start_slow_labelling(tiny_checkpoint, tmp_path)
+    env = dict(os.environ, OMP_NUM_THREADS='1')
+    wait_for_files(out, 5)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     before = {p.name: p.stat().st_mtime_ns for p in (out / 'segmentation').glob('*.png')}
@@ -131,6 +141,25 @@ def test_resumes_after_a_real_kill(tiny_checkpoint, tmp_path):
     labels = FolderDataset(str(out.parent / 'data')).names
     for name in labels:
         assert np.asarray(Image.open(out / 'segmentation' / f'{name}.png')).shape == (240, 320)
+
+
+def test_ctrl_c_stops_after_the_batch_and_says_so(tiny_checkpoint, tmp_path):
+    proc, command, out = start_slow_labelling(tiny_checkpoint, tmp_path)
+    wait_for_files(out, 3)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert 'stopped by SIGINT' in err and 'Traceback' not in err
+    written = sorted(p.name for p in (out / 'segmentation').glob('*.png'))
+    assert 3 <= len(written) < 60, 'stopped too late to test'
+    run = json.loads((out / 'manifest.json').read_text())['runs'][-1]
+    assert run['stopped_by'] == 'SIGINT' and run['written'] == len(written)
+    assert not list((out / 'segmentation').glob('.*'))  # no temporary left behind
+    rerun = subprocess.run(command, capture_output=True, text=True)
+    assert rerun.returncode == 0, rerun.stderr
+    run = json.loads((out / 'manifest.json').read_text())['runs'][-1]
+    assert run['stopped_by'] is None and run['skipped_done'] == len(written)
+    assert run['written'] == 60 - len(written)
 
 
 def test_pseudo_labels_form_a_readable_dataset(tiny_checkpoint, dataset, tmp_path):

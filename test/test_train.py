@@ -151,10 +151,55 @@ def test_resume_after_kill_matches_uninterrupted_run(data, tmp_path):
     _, err = resumed.communicate(timeout=300)
     assert resumed.returncode == 0, err
 
-    a = torch.load(tmp_path / 'whole' / 'last.pt', weights_only=True)['state_dict']
-    b = torch.load(last, weights_only=True)['state_dict']
-    assert a.keys() == b.keys()
-    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert same_weights(tmp_path / 'whole' / 'last.pt', last)
+
+
+def same_weights(a: Path, b: Path) -> bool:
+    a, b = (torch.load(p, weights_only=True)['state_dict'] for p in (a, b))
+    return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_ctrl_c_saves_where_it_stopped_and_resume_redoes_nothing(data, tmp_path, monkeypatch,
+                                                                 capsys):
+    """No periodic saves: Ctrl-C in iteration 3 must leave last.pt after exactly 3."""
+    whole = write_config(tmp_path / 'whole.yaml', data, tmp_path / 'whole', epochs=2)
+    assert train.main(['--config', str(whole)]) == 0
+    real_loss, calls = train.multitask_loss, []
+
+    def loss_then_ctrl_c(*args, **kwargs):
+        calls.append(None)
+        if len(calls) == 3:  # in the middle of the third iteration, as a user would
+            os.kill(os.getpid(), signal.SIGINT)
+        return real_loss(*args, **kwargs)
+
+    monkeypatch.setattr(train, 'multitask_loss', loss_then_ctrl_c)
+    stopped = write_config(tmp_path / 'stopped.yaml', data, tmp_path / 'stopped', epochs=2)
+    assert train.main(['--config', str(stopped)]) == 130
+    err = capsys.readouterr().err
+    assert 'stopped by SIGINT' in err and 'epoch 1, iteration 3 of 4' in err
+    assert '--resume' in err
+    last = tmp_path / 'stopped' / 'last.pt'
+    progress = read_checkpoint(last)['extra']['progress']
+    assert (progress['epoch'], progress['step'], progress['global_step']) == (0, 3, 3)
+    monkeypatch.setattr(train, 'multitask_loss', real_loss)
+    assert train.main(['--config', str(stopped), '--resume']) == 0
+    assert same_weights(tmp_path / 'whole' / 'last.pt', last)
+
+
+def test_sigterm_ends_the_trainer_with_143_and_no_traceback(data, tmp_path):
+    config = write_config(tmp_path / 'c.yaml', data, tmp_path / 'run', save_every=1)
+    proc = run_trainer(config)
+    last = tmp_path / 'run' / 'last.pt'
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and proc.poll() is None:
+        if last.exists() and read_checkpoint(last)['extra']['progress']['step'] >= 1:
+            break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 143, err
+    assert 'stopped by SIGTERM' in err and 'Traceback' not in err
+    assert read_checkpoint(last)['extra']['progress']['global_step'] >= 1
 
 
 def test_two_process_distributed_step(data, tmp_path):

@@ -32,6 +32,7 @@ from .render import HFOV_DEG, render_frame, render_sequence, split_seeds
 from ..bench.synth_speed import report
 from ..data.folder_format import DEPTH_PNG_SCALE, KITTI_DEPTH_SCALE, TASK_DIRS
 from ..data.folder_writer import FolderWriter
+from ..stopping import stoppable
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -95,6 +96,7 @@ def export(args: argparse.Namespace) -> int:
     return written
 
 
+@stoppable('multitask_seg_synth')
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run the command line; return the process exit status."""
     args = build_parser().parse_args(argv)

@@ -27,6 +27,7 @@ from tqdm import tqdm
 from .classes import DOMAINS
 from .render import FRAME_PERIOD_NS, render_sequence, split_seeds
 from ..data.bag_writer import BagTopics, BagWriter, COMPRESSIONS, DEPTH_ENCODINGS, STORAGES
+from ..stopping import stoppable
 
 # Sequences follow each other in the bag with this much silence between them.
 SEQUENCE_GAP_NS = 1_000_000_000
@@ -96,6 +97,7 @@ def write_bag(args: argparse.Namespace) -> int:
     return written
 
 
+@stoppable('multitask_seg_synth_bag')
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run the command line; return the process exit status."""
     args = build_parser().parse_args(argv)
