@@ -200,9 +200,14 @@ def valid_depth(depth: np.ndarray, valid_range: Sequence[float]) -> np.ndarray:
 
     The inference core clips depth to the range the model was trained on, so values at
     either end of ``valid_range`` (or beyond) stand for 'outside it' and become NaN. Every
-    writer of predicted depth applies this before ``depth_plane``.
+    writer of predicted depth applies this before ``depth_plane``. Float32 depth with every
+    pixel inside the range is returned itself, uncopied: two reductions cost a sixth of the
+    copy and masking (0.04 against 0.25 ms per 640x480 frame, cached), and a trained
+    model's depth is mostly inside its range.
     """
     low, high = valid_range
+    if depth.dtype == np.float32 and depth.size and low < depth.min() and depth.max() < high:
+        return depth  # also no NaN: a NaN makes min() NaN, and the comparison false
     depth = depth.astype(np.float32, copy=True)
     with np.errstate(invalid='ignore'):
         depth[~((depth > low) & (depth < high))] = np.nan

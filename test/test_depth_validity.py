@@ -20,6 +20,7 @@ from multitask_seg.data.bag_writer import BagWriter
 from multitask_seg.image_codecs import valid_depth
 from multitask_seg.ros.convert import depth_message
 import numpy as np
+import pytest
 from rosbags.highlevel import AnyReader
 from rosbags.typesys import get_typestore, Stores
 from std_msgs.msg import Header
@@ -57,3 +58,20 @@ def test_predictions_at_the_clamp_limits_are_invalid_in_both_encodings():
     np.testing.assert_array_equal(np.isnan(metres), [True, False, False, False, True])
     millimetres = np.frombuffer(depth_message(depth, Header(), '16UC1').data, np.uint16)
     assert millimetres.tolist() == [0, 100, 40000, 0, 0]
+
+
+@pytest.mark.parametrize('depth, nan_at', [
+    ([[0.2, 5.0, 79.0]], []),            # all inside: the fast path
+    ([[0.2, np.nan, 79.0]], [1]),        # an already invalid pixel
+    ([[0.2, 5.0, 80.0]], [2]),           # one at the limit
+    ([[0.05, 5.0, 79.0]], [0]),          # one beyond
+])
+def test_valid_depth_marks_exactly_the_untrusted_pixels_and_leaves_its_input(depth, nan_at):
+    given = np.array(depth, np.float32)
+    kept = given.copy()
+    out = valid_depth(given, (0.1, 80.0))
+    assert out.dtype == np.float32 and np.flatnonzero(np.isnan(out)).tolist() == nan_at
+    np.testing.assert_array_equal(out[~np.isnan(out)],
+                                  np.delete(kept.ravel(), nan_at))
+    np.testing.assert_array_equal(given, kept)  # never written to
+    assert valid_depth(np.array(depth, np.float64), (0.1, 80.0)).dtype == np.float32
