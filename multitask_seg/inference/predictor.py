@@ -31,13 +31,9 @@ from .network_backend import NetworkBackend
 from .precision_gate import Gate, resolve_precision
 from .preprocess import check_image, pixel_statistics, to_network_input
 from ..checkpoint import ModelInfo
+from ..frame_limits import DEFAULT_MAX_PIXELS, KEEP_MEMORY_MAX_PIXELS
 from ..model import MultiTaskNet
 from ..tasks import TASKS
-
-# Past this many pixels per image the full-resolution outputs alone would take gigabytes.
-DEFAULT_MAX_PIXELS = 4096 * 4096
-# Up to about a 4K UHD frame (3840 x 2160) the engine's working memory stays allocated.
-KEEP_MEMORY_MAX_PIXELS = 1 << 23
 
 
 class Predictor:

@@ -30,6 +30,7 @@ from typing import Any
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
 
 from ..bundled import default_checkpoint
+from ..frame_limits import DEFAULT_MAX_PIXELS, KEEP_MEMORY_MAX_PIXELS
 from ..image_codecs import DEPTH_ENCODINGS
 
 QOS_NAMES = ('sensor_data', 'best_effort', 'reliable')
@@ -37,10 +38,6 @@ TRANSPORTS = ('raw', 'compressed')
 PRECISIONS = ('auto', 'fp32', 'fp16', 'bf16', 'int8')
 ENGINES = ('auto', 'torch', 'onnxruntime', 'openvino')
 CLOUD_COLORS = ('image', 'class')
-# Past this many pixels an image is rejected before inference (the predictor's own limit).
-DEFAULT_MAX_PIXELS = 4096 * 4096
-# As the inference core's default (kept here so reading parameters imports no torch).
-KEEP_MEMORY_MAX_PIXELS = 1 << 23
 CAMERA_NAME = re.compile(r'^[A-Za-z][A-Za-z0-9_]*(/[A-Za-z][A-Za-z0-9_]*)*$')
 # rclpy's ranges need both ends: the upper end of an integer range without a real limit.
 INT64_MAX = 2**63 - 1
