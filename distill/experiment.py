@@ -42,6 +42,7 @@ import json
 from pathlib import Path
 import sys
 
+from multitask_seg.atomic import atomic_path
 from multitask_seg.bench.macs import count_macs, count_params
 from multitask_seg.checkpoint import load_checkpoint, ModelInfo, read_checkpoint, save_checkpoint
 from multitask_seg.config_io import load_config
@@ -207,11 +208,17 @@ def train_run(name: str, root: Path, datasets: list[dict], val: list[dict], mode
     }
     path = root / 'configs' / f'{name}.yaml'
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(yaml.safe_dump(train_config, sort_keys=False))
+    write_whole(path, yaml.safe_dump(train_config, sort_keys=False))
     status = train.main(['--config', str(path), '--resume'])
     if status:
         raise SystemExit(stopped(status))
     return last
+
+
+def write_whole(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically: a stop mid-write leaves the old file."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text)
 
 
 def stopped(status: int) -> int:
@@ -303,8 +310,8 @@ def run(config: ExperimentConfig) -> dict:
         results['default'] = export_default(last.parent / 'best.pt', root / 'default.pt',
                                             [DatasetSpec(**spec(d, 'test')) for d in offsets])
     results['wall_seconds'] = dict(clock.seconds)
-    (root / f'results{config.run_tag}.json').write_text(json.dumps(results, indent=1))
-    (root / f'results{config.run_tag}.md').write_text(markdown(results))
+    write_whole(root / f'results{config.run_tag}.json', json.dumps(results, indent=1))
+    write_whole(root / f'results{config.run_tag}.md', markdown(results))
     return results
 
 
@@ -326,8 +333,8 @@ def publish(results: dict, path: Path) -> dict:
         kept = {key: record[key] for key in ('families', 'families_run') if key in record}
         record = {**results, **kept}
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(record, indent=1))
-    path.with_suffix('.md').write_text(markdown(record))
+    write_whole(path, json.dumps(record, indent=1))
+    write_whole(path.with_suffix('.md'), markdown(record))
     return record
 
 
