@@ -48,8 +48,18 @@ def test_params_file_sets_every_parameter_to_its_default():
     assert values == {name: spec.default for name, spec in PARAMETERS.items()}
 
 
-def test_process_answers_a_frame_and_stops_on_sigterm(context, tiny_checkpoint):
-    process = start_node('-p', f'checkpoint:={tiny_checkpoint}', '-p', 'cameras:=[front]')
+def events_executor_available() -> bool:
+    try:
+        from rclpy.experimental import EventsExecutor  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize('executor', ['events', 'single_threaded'])
+def test_process_answers_a_frame_and_stops_on_sigterm(context, tiny_checkpoint, executor):
+    process = start_node('-p', f'checkpoint:={tiny_checkpoint}', '-p', 'cameras:=[front]',
+                         '-p', f'executor:={executor}')
     try:
         probe = ProbeNode(['front'], context=context)
         with spinning(probe, context=context):
@@ -71,6 +81,8 @@ def test_process_answers_a_frame_and_stops_on_sigterm(context, tiny_checkpoint):
             process.communicate()
     assert process.returncode == 0, output
     assert 'Traceback' not in output
+    events = executor == 'events' and events_executor_available()
+    assert f'executor: {"EventsExecutor" if events else "SingleThreadedExecutor"}' in output
 
 
 def test_process_with_a_missing_checkpoint_exits_with_a_clear_error(tmp_path):

@@ -421,7 +421,7 @@ def test_debug_log_of_stages_and_qos_matches(start, monkeypatch):
     probe.wait_for('cam/segmentation/labels', 1, 10)
     wait_until(lambda: any(t.startswith('batch of 1 (cam)') for t in logger.texts('debug')))
     stages = next(t for t in logger.texts('debug') if t.startswith('batch of 1 (cam)'))
-    for stage in ('convert', 'preprocess', 'infer', 'postprocess', 'publish'):
+    for stage in ('wait', 'convert', 'preprocess', 'infer', 'postprocess', 'publish'):
         assert f'{stage} ' in stages and ' ms' in stages
     probe.destroy_publisher(extra)
 

@@ -45,6 +45,7 @@ def test_defaults_with_a_checkpoint_are_valid(values):
     ({'cameras': ['bad name'], 'bad name.transport': 'raw'}, 'not a valid name'),
     ({'camera.transport': 'theora'}, 'parameter camera.transport:'),
     ({'input_qos': 'fastest'}, "parameter input_qos: 'fastest' is not one of"),
+    ({'executor': 'multi'}, "parameter executor: 'multi' is not one of"),
     ({'output_qos': 'reliabel'}, 'parameter output_qos:'),
     ({'depth_encoding': '8UC1'}, 'parameter depth_encoding:'),
     ({'input_size': '640'}, 'parameter input_size:'),

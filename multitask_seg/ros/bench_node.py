@@ -26,8 +26,8 @@ Starts multitask_seg_node as its own process and measures, at 640 x 480 by defau
     node_round_trip_ratio     the same for the whole round trip seen from another process:
                               frame published, its depth image received (DDS both ways,
                               both sides' (de)serialisation)
-    node_stages_ms_<W>x<H>    the node's median time per stage (convert, preprocess, infer,
-                              postprocess, publish), from its /diagnostics
+    node_stages_ms_<W>x<H>    the node's median time per stage (wait, convert, preprocess,
+                              infer, postprocess, publish), from its /diagnostics
     node_fps_<W>x<H>          depth images per second from one camera fed faster than the
                               node can keep up (the node drops the excess)
     node_fps_2cams_<W>x<H>    the same per camera, two cameras fed together (batched)

@@ -31,7 +31,9 @@ import numpy as np
 
 from .stamp_gaps import StampGaps
 
-STAGES = ('convert', 'preprocess', 'infer', 'postprocess', 'publish')
+# 'wait': from a frame's arrival in its callback to the worker taking it (the hand-off, or
+# the batch before it still running); the others are the worker's own steps in order.
+STAGES = ('wait', 'convert', 'preprocess', 'infer', 'postprocess', 'publish')
 LATENCIES = ('stamp_to_publish', 'receive_to_publish')
 # A stamp more than this many seconds before its frame arrived, or after it, is not from the
 # node's clock (a bag replayed without use_sim_time, a camera with its own clock): its

@@ -401,6 +401,7 @@ class SegmentationNode(LifecycleNode):
             self.stats.finished(list(batch))
 
     def _process_frames(self, batch: dict[str, Frame]) -> None:
+        waited = time.monotonic() - min(frame.received for frame in batch.values())
         start = time.perf_counter()
         cameras, frames, images = [], [], []
         for camera, frame in batch.items():
@@ -417,7 +418,7 @@ class SegmentationNode(LifecycleNode):
             images.append(image)
         if not images:
             return
-        timings = {'convert': time.perf_counter() - start}
+        timings = {'wait': waited, 'convert': time.perf_counter() - start}
         try:
             # The softmax costs time: only while someone listens to a confidence topic.
             confidence = any(o.confidence is not None and o.confidence.get_subscription_count()

@@ -38,6 +38,7 @@ TRANSPORTS = ('raw', 'compressed')
 PRECISIONS = ('auto', 'fp32', 'fp16', 'bf16', 'int8')
 ENGINES = ('auto', 'torch', 'onnxruntime', 'openvino')
 CLOUD_COLORS = ('image', 'class')
+EXECUTORS = ('events', 'single_threaded')
 CAMERA_NAME = re.compile(r'^[A-Za-z][A-Za-z0-9_]*(/[A-Za-z][A-Za-z0-9_]*)*$')
 # rclpy's ranges need both ends: the upper end of an integer range without a real limit.
 INT64_MAX = 2**63 - 1
@@ -131,6 +132,9 @@ PARAMETERS = {
     'managed': Spec(False, 'true: wait for lifecycle transitions (configure loads the '
                            'model, activate subscribes); false: configure and activate at '
                            'start-up'),
+    'executor': Spec('events', "'events': rclpy's C++ events executor (where this rclpy has "
+                               'it; else the next), which leaves the CPU to inference; '
+                               "'single_threaded': rclpy's Python executor"),
 }
 
 
@@ -163,6 +167,7 @@ class Settings:
     deadline_ms: float
     diagnostics_period: float
     managed: bool
+    executor: str
 
 
 def _fail(name: str, problem: str) -> None:
@@ -257,4 +262,4 @@ def parse_settings(values: dict[str, Any]) -> Settings:
         rectified_input=values['rectified_input'],
         cloud_color=_one_of(values, 'cloud_color', CLOUD_COLORS),
         deadline_ms=values['deadline_ms'], diagnostics_period=values['diagnostics_period'],
-        managed=values['managed'])
+        managed=values['managed'], executor=_one_of(values, 'executor', EXECUTORS))
