@@ -85,6 +85,52 @@ def test_process_answers_a_frame_and_stops_on_sigterm(context, tiny_checkpoint, 
     assert f'executor: {"EventsExecutor" if events else "SingleThreadedExecutor"}' in output
 
 
+def answer(client, request, timeout: float = 30.0):
+    """Call a service from a node another thread spins; return the response."""
+    future = client.call_async(request)
+    done = threading.Event()
+    future.add_done_callback(lambda _: done.set())
+    assert done.wait(timeout), f'{client.srv_name}: no response in {timeout} s'
+    return future.result()
+
+
+def test_process_serves_lifecycle_and_parameter_services(context, tiny_checkpoint):
+    """The default executor runs services too: transitions and a dynamic parameter."""
+    from lifecycle_msgs.msg import Transition
+    from lifecycle_msgs.srv import ChangeState
+    from rcl_interfaces.msg import Parameter, ParameterType, ParameterValue
+    from rcl_interfaces.srv import SetParameters
+
+    process = start_node('-p', f'checkpoint:={tiny_checkpoint}', '-p', 'cameras:=[front]',
+                         '-p', 'managed:=true')
+    try:
+        probe = ProbeNode(['front'], context=context)
+        change = probe.create_client(ChangeState, '/multitask_seg/change_state')
+        set_parameters = probe.create_client(SetParameters, '/multitask_seg/set_parameters')
+        with spinning(probe, context=context):
+            assert change.wait_for_service(timeout_sec=30), 'node did not come up'
+            for transition in (Transition.TRANSITION_CONFIGURE, Transition.TRANSITION_ACTIVATE):
+                request = ChangeState.Request(transition=Transition(id=transition))
+                assert answer(change, request).success, f'transition {transition} failed'
+            value = ParameterValue(type=ParameterType.PARAMETER_DOUBLE, double_value=0.25)
+            results = answer(set_parameters, SetParameters.Request(
+                parameters=[Parameter(name='deadline_ms', value=value)])).results
+            assert results[0].successful, results[0].reason
+            rgb = np.zeros((48, 64, 3), np.uint8)
+            sent = image_message(rgb, probe.get_clock().now().to_msg(), 'front_optical')
+            labels = probe.send_until_answered(probe.image_pubs['front'], sent,
+                                               'front/segmentation/labels')
+        probe.destroy_node()
+        assert labels.header == sent.header
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=20)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0 and 'Traceback' not in output, output
+
+
 def test_process_with_a_missing_checkpoint_exits_with_a_clear_error(tmp_path):
     process = start_node('-p', f'checkpoint:={tmp_path / "gone.pt"}')
     output, _ = process.communicate(timeout=60)
