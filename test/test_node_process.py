@@ -22,6 +22,7 @@ import subprocess
 import sys
 import threading
 import time
+from typing import Any, Iterator
 
 from multitask_seg.ros.frame_client import image_message, ProbeNode, spinning
 from multitask_seg.ros.params import PARAMETERS
@@ -56,36 +57,47 @@ def events_executor_available() -> bool:
     return True
 
 
+@contextlib.contextmanager
+def node_process(*ros_args: str) -> Iterator[subprocess.Popen]:
+    """Start the node process; kill it at the end if it is still running."""
+    process = start_node(*ros_args)
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+
+
+def black_frame(probe: ProbeNode) -> Any:
+    rgb = np.zeros((48, 64, 3), np.uint8)
+    return image_message(rgb, probe.get_clock().now().to_msg(), 'front_optical')
+
+
 @pytest.mark.parametrize('executor', ['events', 'single_threaded'])
 def test_process_answers_a_frame_and_stops_on_sigterm(context, tiny_checkpoint, executor):
-    process = start_node('-p', f'checkpoint:={tiny_checkpoint}', '-p', 'cameras:=[front]',
-                         '-p', f'executor:={executor}')
-    try:
+    with node_process('-p', f'checkpoint:={tiny_checkpoint}', '-p', 'cameras:=[front]',
+                      '-p', f'executor:={executor}') as process:
         probe = ProbeNode(['front'], context=context)
         with spinning(probe, context=context):
             assert probe.wait_matched(timeout=30), 'node did not come up'
-            rgb = np.zeros((48, 64, 3), np.uint8)
-            sent = image_message(rgb, probe.get_clock().now().to_msg(), 'front_optical')
+            sent = black_frame(probe)
             labels = probe.send_until_answered(probe.image_pubs['front'], sent,
                                                'front/segmentation/labels')
             depth = probe.send_until_answered(probe.image_pubs['front'], sent,
                                               'front/depth/image')
         probe.destroy_node()
-        assert labels.header == sent.header and depth.header == sent.header
-        assert (labels.height, labels.width, depth.encoding) == (48, 64, '32FC1')
         process.send_signal(signal.SIGTERM)
         output, _ = process.communicate(timeout=20)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
+    assert labels.header == sent.header and depth.header == sent.header
+    assert (labels.height, labels.width, depth.encoding) == (48, 64, '32FC1')
     assert process.returncode == 0, output
     assert 'Traceback' not in output
     events = executor == 'events' and events_executor_available()
     assert f'executor: {"EventsExecutor" if events else "SingleThreadedExecutor"}' in output
 
 
-def answer(client, request, timeout: float = 30.0):
+def answer(client: Any, request: Any, timeout: float = 30.0) -> Any:
     """Call a service from a node another thread spins; return the response."""
     future = client.call_async(request)
     done = threading.Event()
@@ -101,9 +113,8 @@ def test_process_serves_lifecycle_and_parameter_services(context, tiny_checkpoin
     from rcl_interfaces.msg import Parameter, ParameterType, ParameterValue
     from rcl_interfaces.srv import SetParameters
 
-    process = start_node('-p', f'checkpoint:={tiny_checkpoint}', '-p', 'cameras:=[front]',
-                         '-p', 'managed:=true')
-    try:
+    with node_process('-p', f'checkpoint:={tiny_checkpoint}', '-p', 'cameras:=[front]',
+                      '-p', 'managed:=true') as process:
         probe = ProbeNode(['front'], context=context)
         change = probe.create_client(ChangeState, '/multitask_seg/change_state')
         set_parameters = probe.create_client(SetParameters, '/multitask_seg/set_parameters')
@@ -116,18 +127,13 @@ def test_process_serves_lifecycle_and_parameter_services(context, tiny_checkpoin
             results = answer(set_parameters, SetParameters.Request(
                 parameters=[Parameter(name='deadline_ms', value=value)])).results
             assert results[0].successful, results[0].reason
-            rgb = np.zeros((48, 64, 3), np.uint8)
-            sent = image_message(rgb, probe.get_clock().now().to_msg(), 'front_optical')
+            sent = black_frame(probe)
             labels = probe.send_until_answered(probe.image_pubs['front'], sent,
                                                'front/segmentation/labels')
         probe.destroy_node()
-        assert labels.header == sent.header
         process.send_signal(signal.SIGINT)
         output, _ = process.communicate(timeout=20)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
+    assert labels.header == sent.header
     assert process.returncode == 0 and 'Traceback' not in output, output
 
 
