@@ -321,8 +321,10 @@ def train(args: argparse.Namespace, stop: GracefulStop, saved: dict) -> int:
                  'rng': torch.get_rng_state()}
         save_checkpoint(output / name, model, info, extra)
         if name == 'last.pt':
-            saved.update(path=output / name, at=f'epoch {progress["epoch"] + 1}, iteration '
-                                                f'{progress["step"]} of {steps_per_epoch}')
+            at = (f'epoch {progress["epoch"] + 1}, iteration {progress["step"]} of '
+                  f'{steps_per_epoch}' if progress['step'] else
+                  f'after epoch {progress["epoch"]}')
+            saved.update(path=output / name, at=at)
 
     def stop_here(progress: dict) -> None:
         signum = stop_requested(stop, world, device)
