@@ -113,11 +113,15 @@ def test_process_serves_lifecycle_and_parameter_services(context, tiny_checkpoin
     from rcl_interfaces.msg import Parameter, ParameterType, ParameterValue
     from rcl_interfaces.srv import SetParameters
 
+    # A namespace of its own: an earlier test's node (same name, same domain) can still be
+    # known to discovery, and a request sent to its services would never be answered.
     with node_process('-p', f'checkpoint:={tiny_checkpoint}', '-p', 'cameras:=[front]',
-                      '-p', 'managed:=true') as process:
-        probe = ProbeNode(['front'], context=context)
-        change = probe.create_client(ChangeState, '/multitask_seg/change_state')
-        set_parameters = probe.create_client(SetParameters, '/multitask_seg/set_parameters')
+                      '-p', 'managed:=true', '-r', '__ns:=/lifecycle') as process:
+        probe = ProbeNode(['front'], namespace='lifecycle', target='lifecycle/multitask_seg',
+                          context=context)
+        change = probe.create_client(ChangeState, '/lifecycle/multitask_seg/change_state')
+        set_parameters = probe.create_client(SetParameters,
+                                             '/lifecycle/multitask_seg/set_parameters')
         with spinning(probe, context=context):
             assert change.wait_for_service(timeout_sec=30), 'node did not come up'
             for transition in (Transition.TRANSITION_CONFIGURE, Transition.TRANSITION_ACTIVATE):
