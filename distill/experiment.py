@@ -42,7 +42,7 @@ import json
 from pathlib import Path
 import sys
 
-from multitask_seg.atomic import atomic_path
+from multitask_seg.atomic import write_text_atomically
 from multitask_seg.bench.macs import count_macs, count_params
 from multitask_seg.checkpoint import load_checkpoint, ModelInfo, read_checkpoint, save_checkpoint
 from multitask_seg.config_io import load_config
@@ -208,17 +208,11 @@ def train_run(name: str, root: Path, datasets: list[dict], val: list[dict], mode
     }
     path = root / 'configs' / f'{name}.yaml'
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_whole(path, yaml.safe_dump(train_config, sort_keys=False))
+    write_text_atomically(path, yaml.safe_dump(train_config, sort_keys=False))
     status = train.main(['--config', str(path), '--resume'])
     if status:
         raise SystemExit(stopped(status))
     return last
-
-
-def write_whole(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` atomically: a stop mid-write leaves the old file."""
-    with atomic_path(path) as tmp:
-        tmp.write_text(text)
 
 
 def stopped(status: int) -> int:
@@ -310,8 +304,8 @@ def run(config: ExperimentConfig) -> dict:
         results['default'] = export_default(last.parent / 'best.pt', root / 'default.pt',
                                             [DatasetSpec(**spec(d, 'test')) for d in offsets])
     results['wall_seconds'] = dict(clock.seconds)
-    write_whole(root / f'results{config.run_tag}.json', json.dumps(results, indent=1))
-    write_whole(root / f'results{config.run_tag}.md', markdown(results))
+    write_text_atomically(root / f'results{config.run_tag}.json', json.dumps(results, indent=1))
+    write_text_atomically(root / f'results{config.run_tag}.md', markdown(results))
     return results
 
 
@@ -333,8 +327,8 @@ def publish(results: dict, path: Path) -> dict:
         kept = {key: record[key] for key in ('families', 'families_run') if key in record}
         record = {**results, **kept}
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_whole(path, json.dumps(record, indent=1))
-    write_whole(path.with_suffix('.md'), markdown(record))
+    write_text_atomically(path, json.dumps(record, indent=1))
+    write_text_atomically(path.with_suffix('.md'), markdown(record))
     return record
 
 

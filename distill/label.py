@@ -35,7 +35,7 @@ import signal
 import sys
 import time
 
-from multitask_seg.atomic import atomic_path, stale_temporaries
+from multitask_seg.atomic import atomic_path, stale_temporaries, write_text_atomically
 from multitask_seg.data.folder_format import (depth_scale_for, meta_yaml, parse_depth_scale,
                                               TASK_DIRS, write_target)
 from multitask_seg.inference import Predictor
@@ -206,9 +206,8 @@ def run(args: argparse.Namespace, stop: GracefulStop) -> int:
     meta = output / 'meta.yaml'
     depth_scale = parse_depth_scale(str(meta)) if meta.is_file() else depth_scale_for(
         float(predictor.info.depth_range[1]))
-    with atomic_path(meta) as tmp:
-        tmp.write_text(yaml.safe_dump(meta_yaml(
-            None, predictor.info.classes, predictor.info.colors, depth_scale), sort_keys=False))
+    write_text_atomically(meta, yaml.safe_dump(meta_yaml(
+        None, predictor.info.classes, predictor.info.colors, depth_scale), sort_keys=False))
     if (args.input / 'camera.yaml').is_file():
         shutil.copyfile(args.input / 'camera.yaml', output / 'camera.yaml')
     work, counts = plan(source, tasks, output, args.overwrite_ground_truth)
@@ -225,8 +224,7 @@ def run(args: argparse.Namespace, stop: GracefulStop) -> int:
         **counts, 'samples': len(source.names), 'seconds': round(time.time() - started, 2),
         'finished': datetime.now(timezone.utc).isoformat(timespec='seconds'),
         'stopped_by': signal.Signals(stop.signum).name if stop.signum else None})
-    with atomic_path(manifest_path) as tmp:
-        tmp.write_text(json.dumps(manifest, indent=1))
+    write_text_atomically(manifest_path, json.dumps(manifest, indent=1))
     print(f'labelled {written} files into {output} ({counts["skipped_done"]} already done, '
           f'{counts["skipped_ground_truth"]} with ground truth)')
     stop.check()

@@ -18,7 +18,7 @@ import csv
 import json
 from pathlib import Path
 
-from multitask_seg.atomic import atomic_path
+from multitask_seg.atomic import atomic_path, write_text_atomically
 
 
 class Logbook:
@@ -76,8 +76,8 @@ class Logbook:
             writer = csv.DictWriter(f, fieldnames=columns)
             writer.writeheader()
             writer.writerows(rows)
-        with atomic_path(self.csv_path.parent / 'last_metrics.json') as tmp:
-            tmp.write_text(json.dumps(row, indent=1))
+        write_text_atomically(self.csv_path.parent / 'last_metrics.json',
+                              json.dumps(row, indent=1))
 
     def close(self) -> None:
         """Flush and close the event file."""

@@ -20,7 +20,7 @@ from pathlib import Path
 import time
 from typing import Iterator
 
-from multitask_seg.atomic import atomic_path
+from multitask_seg.atomic import write_text_atomically
 
 
 class WallTimes:
@@ -49,7 +49,6 @@ class WallTimes:
         finally:
             spent = time.monotonic() - started
             self.seconds[name] = round(self.seconds.get(name, 0.0) + spent, 1)
-            with atomic_path(self.path) as tmp:
-                tmp.write_text(json.dumps(self.seconds, indent=1))
+            write_text_atomically(self.path, json.dumps(self.seconds, indent=1))
             print(f'[experiment] {name}: {spent:.0f} s this run, {self.seconds[name]:.0f} s '
                   f'in all', flush=True)

@@ -50,6 +50,12 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         raise
 
 
+def write_text_atomically(path: str | Path, text: str) -> None:
+    """Write ``text`` to ``path`` through ``atomic_path``: the old file or the new, whole."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text)
+
+
 def stale_temporaries(folder: str | Path) -> list[Path]:
     """Return the temporaries that killed writers left under ``folder`` (recursively)."""
     return sorted(Path(folder).rglob('.*.tmp'))

@@ -19,7 +19,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ..atomic import atomic_path
+from ..atomic import write_text_atomically
 
 
 def merge_json(path: Path, values: dict[str, Any]) -> dict[str, Any]:
@@ -35,6 +35,5 @@ def merge_json(path: Path, values: dict[str, Any]) -> dict[str, Any]:
         fcntl.flock(lock, fcntl.LOCK_EX)
         data = json.loads(path.read_text()) if path.exists() else {}
         data.update(values)
-        with atomic_path(path) as tmp:
-            tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + '\n')
+        write_text_atomically(path, json.dumps(data, indent=2, sort_keys=True) + '\n')
     return data
