@@ -34,7 +34,6 @@ import argparse
 import contextlib
 import json
 from pathlib import Path
-import signal
 import sys
 from typing import Sequence
 
@@ -52,6 +51,7 @@ from ..data.bag_reader import BagDataset
 from ..data.bag_writer import BagTopics
 from ..data.folder_format import DatasetFormatError
 from ..inference.engines import ENGINE_NAMES
+from ..stopping import GracefulStop
 
 PROG = 'multitask_seg_eval'
 
@@ -327,26 +327,21 @@ def run_live(args: argparse.Namespace) -> report.Evaluation:
 MODES = {'offline': run_offline, 'live': run_live, 'recorded': run_recorded}
 
 
-def _interrupt(signum: int, frame) -> None:
-    raise KeyboardInterrupt
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status (see the module docs)."""
     args = build_parser().parse_args(argv)
-    # SIGTERM (a supervisor, `timeout`) takes the Ctrl-C path, so the node this run started
-    # is stopped in its finally blocks instead of being left running.
-    previous = signal.signal(signal.SIGTERM, _interrupt)
+    # SIGTERM (a supervisor, `timeout`) takes the Ctrl-C path (Stopped is a
+    # KeyboardInterrupt), so the node this run started is stopped in its finally blocks
+    # instead of being left running.
     try:
-        evaluation = MODES[args.mode](args)
+        with GracefulStop(graceful=False):
+            evaluation = MODES[args.mode](args)
     except (EvaluationError, DatasetFormatError, CheckpointError, FileNotFoundError) as exc:
         print(f'{PROG}: error: {exc}', file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f'{PROG}: interrupted', file=sys.stderr)
         return 130
-    finally:
-        signal.signal(signal.SIGTERM, previous)
     data = report.write(evaluation, args.out)
     print((args.out / 'summary.md').read_text())
     print(f'report written to {args.out}')
