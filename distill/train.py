@@ -326,10 +326,11 @@ def train(args: argparse.Namespace, stop: GracefulStop, saved: dict) -> int:
                   f'after epoch {progress["epoch"]}')
             saved.update(path=output / name, at=at)
 
-    def stop_here(progress: dict) -> None:
+    def stop_here(progress: dict, just_saved: bool = False) -> None:
         signum = stop_requested(stop, world, device)
         if signum:
-            save('last.pt', progress)
+            if not just_saved:
+                save('last.pt', progress)
             saved['stop'] = True
             raise Stopped(signum)
 
@@ -359,7 +360,7 @@ def train(args: argparse.Namespace, stop: GracefulStop, saved: dict) -> int:
             if world > 1:
                 dist.barrier()
             if epoch + 1 < config.epochs:
-                stop_here(progress)
+                stop_here(progress, just_saved=True)  # last.pt saved above, at this point
     finally:
         log.close()
         if world > 1:
