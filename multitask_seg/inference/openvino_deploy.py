@@ -84,15 +84,16 @@ def deploy_model(network, batch: int, image_size: tuple[int, int],
             out = ops.squeeze(out, np.array([1], np.int64)) if same_size else \
                 _resize_one_channel(out, image_size)
             out = ops.clamp(out, *depth_range)
-        elif not same_size:
-            out = _resize(out, image_size)
-        if task == 'segmentation':
-            ids = ops.topk(out, np.int64(1), 1, 'max', 'none', ov.Type.i32).output(1)
-            ids = ops.squeeze(ids, np.array([1], np.int64))
-            out = ops.convert(ids, ov.Type.u8 if tasks[task] <= 255 else ov.Type.u16)
-        elif task != 'depth':
-            out = ops.normalize_l2(out, np.array([1], np.int64), 1e-12, 'max')
-            out = ops.transpose(out, np.array([0, 2, 3, 1], np.int64))
+        else:
+            if not same_size:
+                out = _resize(out, image_size)
+            if task == 'segmentation':
+                ids = ops.topk(out, np.int64(1), 1, 'max', 'none', ov.Type.i32).output(1)
+                ids = ops.squeeze(ids, np.array([1], np.int64))
+                out = ops.convert(ids, ov.Type.u8 if tasks[task] <= 255 else ov.Type.u16)
+            else:
+                out = ops.normalize_l2(out, np.array([1], np.int64), 1e-12, 'max')
+                out = ops.transpose(out, np.array([0, 2, 3, 1], np.int64))
         out.output(0).get_tensor().set_names({task})
         results.append(ops.result(out))
     return ov.Model(results, [image], 'multitask_seg_deploy')

@@ -75,9 +75,9 @@ def make_executor(name: str) -> Any:
     if name == 'events':
         try:
             from rclpy.experimental import EventsExecutor
+            return EventsExecutor()
         except ImportError:
-            return SingleThreadedExecutor()
-        return EventsExecutor()
+            pass
     return SingleThreadedExecutor()
 
 
