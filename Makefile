@@ -33,6 +33,8 @@ test-all: $(STAMP)
 bench: $(STAMP)
 	mkdir -p build
 	$(BIN)/python -m multitask_seg.bench --out build/bench.json
+	$(BIN)/python -m multitask_seg.bench.agreement --out build/bench.json \
+		--checkpoint multitask_seg/bundled/default.pt --input-size 480x640
 	$(BIN)/python -m multitask_seg.ros.bench_node --out build/bench.json \
 		--checkpoint multitask_seg/bundled/default.pt --input-size 480x640
 	$(BIN)/python -m multitask_seg.ros.bench_node --out build/bench.json \
@@ -60,8 +62,9 @@ experiment-families: $(STAMP)
 		--publish doc/experiment_results.json
 
 # The bundled model's OpenVINO fp32/bf16/int8 variants and their measured accuracy against
-# fp32 (calibrated on 50 synthetic indoor frames, measured on 20 others); precision 'auto'
-# reads the figures. Needs NNCF (requirements/export.txt).
+# fp32 (plain int8 calibrated on 50 synthetic indoor frames, measured on 20 others, each at
+# the network's 160x120 and at 640x480); precision 'auto' reads the figures. Needs NNCF
+# (requirements/export.txt).
 optimize-bundled: $(STAMP)
 	$(BIN)/python -m multitask_seg.optimize --checkpoint multitask_seg/bundled/default.pt \
 		--calibration synthetic:indoor --frames 50 --held-out 20 --threads 2 \

@@ -17,15 +17,23 @@ Make a checkpoint's OpenVINO models and measure what reduced precision costs.
 
     multitask_seg_optimize --checkpoint m.pt --calibration DATA --output m.openvino
 
-writes ``model.xml`` (fp32 weights; run as fp32 or bf16) and ``model-int8.xml`` (NNCF
-post-training quantisation calibrated on DATA), runs every precision and fp32 through the
-Predictor on held-out frames of DATA, and stores per precision: labels agreeing with fp32
-(%), mIoU change against the ground truth where DATA has labels (points), mean and p99
-absolute depth change (m) and the network's median milliseconds, in both models' rt_info
-(``precision_gate.FIGURES_KEY``). Precision 'auto' reads them. DATA: a dataset folder, a
-bag (``--calibration-kind bag --calibration-option image_topic=...``) or ``synthetic:indoor``
-/ ``synthetic:outdoor`` (procedural scenes). Written beside ``m.pt`` as ``m.openvino`` the
-Predictor finds it by itself for that checkpoint. NNCF is needed here only.
+writes ``model.xml`` (fp32 weights; run as fp32 or bf16) and ``model-int8.xml`` (NNCF int8
+calibrated on DATA, with the operations whose quantisation the gate cannot afford kept
+in float: see ``quantise``), runs every precision and fp32 through the Predictor on
+held-out frames of DATA, and stores per precision: labels agreeing with fp32 (%), mIoU
+change against the ground truth where DATA has labels (points), mean and p99 absolute
+depth change (m) and the network's median milliseconds, in both models' rt_info
+(``precision_gate.FIGURES_KEY``). Precision 'auto' reads them.
+
+DATA is split three ways, never overlapping: the first ``--held-out`` frames are measured
+on, the next ``--validation`` frames steer which layers stay in float, the rest calibrate.
+Every frame is used at each network input size of ``--input-sizes`` (the checkpoint's
+training size, where the node runs it by default, and the frames' own size); the figures
+stored are the worst over those sizes, each size's under ``by_size``. DATA: a dataset
+folder, a bag (``--calibration-kind bag --calibration-option image_topic=...``) or
+``synthetic:indoor`` / ``synthetic:outdoor`` (procedural scenes). Written beside ``m.pt``
+as ``m.openvino`` the Predictor finds it by itself for that checkpoint. NNCF is needed
+here only.
 """
 
 import argparse
@@ -42,7 +50,7 @@ from .inference.engines import SOURCE_KEY
 from .inference.model_cache import content_hash
 from .inference.openvino_backend import core, cpu_capabilities
 from .inference.openvino_ir import convert_checkpoint, save_ir
-from .inference.precision_gate import FIGURES_KEY, int8_variant
+from .inference.precision_gate import FIGURES_KEY, Gate, int8_variant
 from .inference.preprocess import pixel_statistics, to_network_input
 from .metrics import SegmentationMetric
 from .stopping import stoppable
@@ -74,12 +82,43 @@ def load_frames(source: str, kind: str, options: dict, count: int,
 
 
 def measure(models: dict[str, tuple[Path, str]], frames, threads: int | None,
-            input_size) -> dict[str, dict[str, float]]:
-    """Run each (file, precision) on ``frames``; return figures against the first (fp32)."""
-    results = {}
+            input_sizes: Sequence) -> dict[str, dict]:
+    """
+    Run each (file, precision) on ``frames`` at each input size; return figures against fp32.
+
+    Per precision: the worst of each figure over the sizes ('ms' is the first size's), and
+    every size's own figures under 'by_size'.
+    """
+    by_size = {}
+    for input_size in input_sizes:
+        label, figures = measure_at(models, frames, threads, input_size)
+        by_size[label] = figures
+    worst = {}
+    for name in models:
+        sizes = [figures[name] for figures in by_size.values()]
+        combined = {'ms': sizes[0]['ms']}
+        for key in sizes[0]:
+            if key != 'ms':
+                values = [size[key] for size in sizes]
+                combined[key] = min(values) if key in HIGHER_IS_BETTER else max(values)
+        worst[name] = {**combined, 'by_size': {label: figures[name]
+                                               for label, figures in by_size.items()}}
+    return worst
+
+
+# Figures where a smaller value is the worse one; for the rest a larger one is.
+HIGHER_IS_BETTER = ('labels_agree_pct', 'miou_change_pct')
+
+
+def measure_at(models: dict[str, tuple[Path, str]], frames, threads: int | None,
+               input_size) -> tuple[str, dict[str, dict[str, float]]]:
+    """Return (the size's name, {precision: figures against fp32}) at one input size."""
+    results, label = {}, None
     for name, (path, precision) in models.items():
         predictor = Predictor(path, engine='openvino', precision=precision,
                               num_threads=threads, input_size=input_size)
+        size = predictor.network_size
+        label = f'{size[0]}x{size[1]}' if size else 'native'
         predictor.predict([frames[0][0]])  # compile outside the timing
         outputs, times = [], []
         for image, _ in frames:
@@ -91,7 +130,7 @@ def measure(models: dict[str, tuple[Path, str]], frames, threads: int | None,
     figures = {}
     for name, (outputs, ms, _) in results.items():
         figures[name] = {'ms': round(ms, 2), **compare(reference, outputs, frames, classes)}
-    return figures
+    return label, figures
 
 
 def compare(reference: list[dict], outputs: list[dict], frames, classes: int) -> dict:
@@ -117,49 +156,71 @@ def compare(reference: list[dict], outputs: list[dict], frames, classes: int) ->
     return figures
 
 
-def quantise(fp32: Path, target: Path, images: list[np.ndarray], info,
-             input_size) -> Path:
-    """Write the NNCF int8 model of the IR ``fp32`` calibrated on ``images``."""
-    size = tuple(input_size) if isinstance(input_size, tuple) else (
-        tuple(info.input_size) if info.input_size else None)
+def network_batches(images: list[np.ndarray], info, input_sizes: Sequence) -> list[np.ndarray]:
+    """Return each of ``images`` as normalised NCHW float32 batches at every input size."""
     mean, std = pixel_statistics(info.mean, info.std)
-    batches = [to_network_input([image], size, mean, std).numpy() for image in images]
-    return quantise_batches(fp32, target, batches)
-
-
-def quantise_batches(fp32: Path, target: Path, batches: list[np.ndarray]) -> Path:
-    """Write the NNCF int8 model of the IR ``fp32``; ``batches``: normalised NCHW float32."""
-    import nncf
-
-    model = core().read_model(str(fp32))
-    quantised = nncf.quantize(model, nncf.Dataset(batches), subset_size=len(batches),
-                              preset=nncf.QuantizationPreset.MIXED)
-    for key in model.get_rt_info().keys():
-        quantised.set_rt_info(model.get_rt_info([key]).astype(str), [key])
-    quantised.set_rt_info('int8', ['multitask_seg.quantised'])
-    return save_ir(quantised, target)
+    sizes = [(tuple(info.input_size) if info.input_size else None) if size == 'checkpoint'
+             else (None if size == 'native' else size) for size in input_sizes]
+    # Image by image, so any first few items (NNCF ranks on a subset) hold every size.
+    return [to_network_input([image], size, mean, std).numpy()
+            for image in images for size in sizes]
 
 
 def optimise(checkpoint: Path, output: Path, frames, held_out: int, threads: int | None,
-             input_size='checkpoint') -> dict[str, dict[str, float]]:
-    """Write ``output``/model.xml and model-int8.xml with their figures; return them."""
+             input_sizes: Sequence = ('checkpoint', 'native'), validation: int = 0,
+             gate: Gate = Gate(), margin: float | None = 0.3) -> dict[str, dict]:
+    """
+    Write ``output``/model.xml and model-int8.xml with their figures; return them.
+
+    ``frames``: held-out frames first, then ``validation`` frames, then calibration ones.
+    ``margin``: None quantises every operation it can (plain NNCF); a number keeps in
+    float what the gate needs on the validation frames (``quantise.quantise_to_gate``).
+    """
+    from .quantise import quantise_batches, quantise_to_gate
+
     fp32 = convert_checkpoint(checkpoint, output / 'model.xml')
     model = core().read_model(str(fp32))
     model.set_rt_info(content_hash(checkpoint), [SOURCE_KEY])
     save_ir(model, fp32)
-    calibration, evaluation = frames[held_out:], frames[:held_out]
+    evaluation = frames[:held_out]
+    steering = frames[held_out:held_out + validation]
+    calibration = frames[held_out + validation:]
     info = Predictor(fp32, engine='openvino').info
-    int8 = quantise(fp32, int8_variant(fp32), [image for image, _ in calibration], info,
-                    input_size)
+    batches = network_batches([image for image, _ in calibration], info, input_sizes)
+    float_parts = 'bf16' if 'BF16' in cpu_capabilities() else 'f32'
+    if margin is None or not steering:
+        int8 = quantise_batches(fp32, int8_variant(fp32), batches)
+    else:
+        int8 = quantise_to_gate(
+            fp32, int8_variant(fp32), batches,
+            network_batches([image for image, _ in steering], info, input_sizes), gate,
+            margin, info.depth_range, float_parts, threads)
     models = {'fp32': (fp32, 'fp32'), 'int8': (int8, 'int8')}
     if 'BF16' in cpu_capabilities():
         models['bf16'] = (fp32, 'bf16')
-    figures = measure(models, evaluation, threads, input_size)
+    figures = measure(models, evaluation, threads, input_sizes)
     for path in (fp32, int8):
         model = core().read_model(str(path))
         model.set_rt_info(json.dumps(figures), [FIGURES_KEY])
         save_ir(model, path)
     return figures
+
+
+def parse_input_sizes(text: str) -> list:
+    """Parse 'checkpoint,native,240x320' into Predictor input sizes."""
+    sizes = []
+    for part in text.split(','):
+        part = part.strip()
+        if part in ('checkpoint', 'native'):
+            sizes.append(part)
+            continue
+        try:
+            height, width = (int(v) for v in part.split('x'))
+        except ValueError:
+            raise ValueError(f"--input-sizes: {part!r} is not 'checkpoint', 'native' or "
+                             f'HEIGHTxWIDTH') from None
+        sizes.append((height, width))
+    return sizes
 
 
 @stoppable('multitask_seg_optimize')
@@ -178,6 +239,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument('--output', required=True, type=Path, help='folder to write')
     parser.add_argument('--frames', type=int, default=50, help='calibration frames')
     parser.add_argument('--held-out', type=int, default=20, help='frames measured on')
+    # Steering is opt-in: NNCF's accuracy control ranks every quantised operation again
+    # after a few reverts; on the bundled model (115 operations, 10 frames at 160x120 and
+    # 640x480) 45 minutes took it from 1.53 to 1.24 of the 0.7 asked.
+    parser.add_argument('--validation', type=int, default=0,
+                        help='frames that steer which layers int8 keeps in float (default: '
+                             '%(default)s, plain int8; 10 is a start)')
+    # 0.3: bf16 itself keeps 0.44 of the slack on the bundled model at 640x480 (99.44 %
+    # labels, 1.2 cm), and running the float parts in bf16 costs int8 about 0.2 more.
+    parser.add_argument('--margin', type=float, default=0.3,
+                        help="share of the gate's slack int8 must keep on the validation "
+                             'frames: 0 = on the gate, 1 = as fp32 (default: %(default)s)')
+    parser.add_argument('--input-sizes', default='checkpoint,native',
+                        help='network input sizes to calibrate and measure at, comma-'
+                             "separated: 'checkpoint', 'native' (the frames' own) or HxW "
+                             '(default: %(default)s)')
+    parser.add_argument('--min-labels-agree', type=float, default=Gate.min_labels_agree_pct,
+                        help='the gate int8 aims at: least labels agreeing with fp32 (%%)')
+    parser.add_argument('--max-depth-change', type=float, default=Gate.max_depth_mean_abs_m,
+                        help='the gate int8 aims at: largest mean depth change (m)')
     parser.add_argument('--threads', type=int, default=None, help='CPU threads')
     parser.add_argument('--size', default='480x640',
                         help='height x width of synthetic frames (default: %(default)s)')
@@ -187,10 +267,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         key, _, value = option.partition('=')
         options[key] = yaml.safe_load(value)
     height, width = (int(v) for v in args.size.split('x'))
+    gate = Gate(args.min_labels_agree, args.max_depth_change)
     try:
+        if not 0 <= args.margin <= 1:
+            raise ValueError(f'--margin must be between 0 and 1, got {args.margin}')
+        sizes = parse_input_sizes(args.input_sizes)
         frames = load_frames(args.calibration, args.calibration_kind, options,
-                             args.frames + args.held_out, (height, width))
-        figures = optimise(args.checkpoint, args.output, frames, args.held_out, args.threads)
+                             args.frames + args.validation + args.held_out, (height, width))
+        figures = optimise(args.checkpoint, args.output, frames, args.held_out, args.threads,
+                           sizes, args.validation, gate, args.margin)
     except (OSError, ValueError) as exc:
         print(f'multitask_seg_optimize: {exc}', file=sys.stderr)
         return 1

@@ -79,6 +79,4 @@ def test_the_whole_benchmark_writes_every_key(tmp_path):
         assert written[key], key
     reduced = {'torch_bf16', 'onnxruntime_int8', 'openvino_bf16', 'openvino_int8'}
     assert set(written['accuracy_vs_fp32']) == reduced & set(available_paths())
-    assert set(written['agreement_640x480']) == {p for p in written['accuracy_vs_fp32']
-                                                 if p.startswith('openvino')}
     assert 'onnxruntime_int8' in format_table(results)

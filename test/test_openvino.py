@@ -168,3 +168,26 @@ def test_deploy_graph_matches_the_torch_predictor(name, input_size, tmp_path):
         for task in ('depth', 'normals'):
             if task in got:
                 assert np.abs(got[task] - expected[task]).max() < 1e-3, task
+
+
+def test_int8_runs_its_float_layers_as_they_were_measured(tiny_checkpoint, tmp_path):
+    """bf16 only where the model says its figures were measured so and the CPU has it."""
+    from multitask_seg.inference.openvino_backend import (core, cpu_capabilities,
+                                                          FLOAT_PARTS_KEY)
+    from multitask_seg.inference.openvino_ir import save_ir
+    from multitask_seg.quantise import quantise_batches
+
+    xml = convert_checkpoint(tiny_checkpoint, tmp_path / 'tiny.xml')
+    batches = [np.random.default_rng(i).standard_normal((1, 3, 32, 40)).astype(np.float32)
+               for i in range(2)]
+    int8 = quantise_batches(xml, tmp_path / 'tiny-int8.xml', batches)
+    hint = 'INFERENCE_PRECISION_HINT'
+    assert OpenVinoBackend(int8, precision='int8').options[hint] == 'f32'
+    model = core().read_model(str(int8))
+    model.set_rt_info('bf16', [FLOAT_PARTS_KEY])
+    marked = save_ir(model, tmp_path / 'marked-int8.xml')
+    expected = 'bf16' if 'BF16' in cpu_capabilities() else 'f32'
+    backend = OpenVinoBackend(marked, precision='int8')
+    assert backend.options[hint] == expected
+    assert backend.predict_full(np.zeros((1, 32, 40, 3), np.uint8), None,
+                                np.zeros(3, np.float32), np.ones(3, np.float32))

@@ -21,6 +21,8 @@ from multitask_seg.inference import Predictor
 from multitask_seg.inference.openvino_backend import core, cpu_capabilities
 from multitask_seg.inference.precision_gate import choose_precision, FIGURES_KEY, Gate
 from multitask_seg.optimize import main as optimize_main
+from multitask_seg.quantise import gate_score
+import numpy as np
 import pytest
 
 PASSING = {'labels_agree_pct': 99.5, 'depth_mean_abs_m': 0.02}
@@ -53,7 +55,7 @@ def test_optimize_stores_figures_that_auto_obeys(tiny_checkpoint, tmp_path, caps
     output = tmp_path / 'tiny.openvino'
     assert optimize_main(['--checkpoint', str(checkpoint), '--calibration', 'synthetic:indoor',
                           '--output', str(output), '--frames', '3', '--held-out', '2',
-                          '--size', '48x64', '--threads', '1']) == 0
+                          '--validation', '2', '--size', '48x64', '--threads', '1']) == 0
     out = capsys.readouterr().out  # NNCF's progress bars come first
     printed = json.loads(out[out.index('{\n'):out.rindex('}') + 1])
     model = core().read_model(str(output / 'model.xml'))
@@ -62,6 +64,13 @@ def test_optimize_stores_figures_that_auto_obeys(tiny_checkpoint, tmp_path, caps
     # fp32 against itself: identical by construction.
     assert figures['fp32']['labels_agree_pct'] == 100.0
     assert figures['fp32']['depth_mean_abs_m'] == 0.0
+    # Measured at the checkpoint's size (64x80) and the frames' own (48x64); the figures
+    # the gate reads are the worse of the two.
+    for name, stored in figures.items():
+        sizes = stored['by_size']
+        assert set(sizes) == {'64x80', 'native'}
+        assert stored['labels_agree_pct'] == min(s['labels_agree_pct'] for s in sizes.values())
+        assert stored['depth_mean_abs_m'] == max(s['depth_mean_abs_m'] for s in sizes.values())
     expected = choose_precision(figures, [p for p in ('bf16', 'int8')
                                           if p.upper() in cpu_capabilities()], Gate())
     # Found beside the checkpoint it was made from, and given directly.
@@ -71,6 +80,24 @@ def test_optimize_stores_figures_that_auto_obeys(tiny_checkpoint, tmp_path, caps
     assert Predictor(checkpoint, precision='auto', gate=strict).precision == 'fp32'
     int8 = Predictor(output / 'model.xml', precision='int8')
     assert int8.backend.path.name == 'model-int8.xml'
+    # The bench's figures for the trained model at a bench size, on frames of its own.
+    from multitask_seg.bench.agreement import main as agreement_main
+
+    bench = tmp_path / 'bench.json'
+    results = agreement_main(['--checkpoint', str(checkpoint), '--input-size', '40x56',
+                              '--frames', '2', '--threads', '1', '--out', str(bench)])
+    assert json.loads(bench.read_text()) == results
+    paths = results['agreement_56x40']
+    assert 'openvino_int8' in paths and 'openvino_fp32' not in paths
+    assert ('openvino_bf16' in paths) == ('BF16' in cpu_capabilities())
+    for figures in paths.values():
+        assert 0 <= figures['labels_agree_pct'] <= 100 and figures['depth_mean_abs_m'] >= 0
+    default = results['agreement_default_path_56x40']
+    assert default['path'] == f'openvino_{expected}'
+    if expected == 'fp32':
+        assert default['labels_agree_pct'] == 100.0
+    else:
+        assert default['labels_agree_pct'] == paths[default['path']]['labels_agree_pct']
 
 
 def test_optimize_fails_clearly_on_too_few_frames(tiny_checkpoint, tmp_path, capsys):
@@ -84,3 +111,74 @@ def test_optimize_fails_clearly_on_too_few_frames(tiny_checkpoint, tmp_path, cap
 def test_unknown_precision_is_refused(tiny_checkpoint, bad):
     with pytest.raises(ValueError, match='precision'):
         Predictor(tiny_checkpoint, engine='openvino', precision=bad)
+
+
+def test_gate_score_measures_the_slack_left():
+    gate = Gate(min_labels_agree_pct=99.0, max_depth_mean_abs_m=0.03)
+    assert gate_score(100.0, 0.0, gate) == 1.0
+    assert gate_score(99.0, 0.0, gate) == 0.0
+    assert gate_score(99.5, 0.0, gate) == pytest.approx(0.5)
+    assert gate_score(100.0, 0.015, gate) == pytest.approx(0.5)
+    assert gate_score(99.9, 0.06, gate) == pytest.approx(-1.0)   # depth is the worse
+    assert gate_score(None, 0.0, gate) == 1.0                    # a depth-only model
+    assert gate_score(97.0, None, gate) == pytest.approx(-2.0)   # a segmentation-only one
+
+
+@pytest.fixture(scope='module')
+def varied_ir(tmp_path_factory):
+    """Return an fp32 IR of a small randomised network whose labels and depth vary."""
+    from multitask_seg.checkpoint import default_info, save_checkpoint
+    from multitask_seg.inference.openvino_ir import convert_checkpoint
+    from multitask_seg.model import build_model, ModelConfig
+    import torch
+    from random_weights import randomise
+
+    config = ModelConfig(architecture='fast_scnn', tasks={'segmentation': 5, 'depth': 1})
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        model = randomise(build_model(config).eval())
+    folder = tmp_path_factory.mktemp('varied')
+    save_checkpoint(folder / 'varied.pt', model, default_info(
+        config, classes=['a', 'b', 'c', 'd', 'e'], input_size=[48, 64],
+        depth_range=[0.001, 1000.0]))
+    return convert_checkpoint(folder / 'varied.pt', folder / 'model.xml')
+
+
+# About 3 minutes on 2 cores (NNCF ranks all 60 quantised operations after a few reverts).
+@pytest.mark.slow
+def test_int8_held_to_a_margin_reaches_it_on_its_validation_frames(varied_ir, tmp_path):
+    """Plain int8 falls short of the margin; held to it, NNCF keeps float until it is met."""
+    from multitask_seg.inference.openvino_backend import FLOAT_PARTS_KEY
+    from multitask_seg.optimize import load_frames, network_batches
+    from multitask_seg.quantise import GateValidation, quantise_batches, quantise_to_gate
+
+    info = Predictor(varied_ir, engine='openvino').info
+    images = [image for image, _ in load_frames('synthetic:indoor', 'folder', {}, 6, (48, 64))]
+    calibration = network_batches(images[2:], info, ['checkpoint'])
+    validation = network_batches(images[:2], info, ['checkpoint'])
+    gate, margin = Gate(), 0.8
+    plain = quantise_batches(varied_ir, tmp_path / 'plain-int8.xml', calibration)
+    held = quantise_to_gate(varied_ir, tmp_path / 'held-int8.xml', calibration, validation,
+                            gate, margin, info.depth_range, 'f32', threads=1)
+    assert core().read_model(str(held)).get_rt_info([FLOAT_PARTS_KEY]).astype(str) == 'f32'
+    # Scored here through the Predictor on the deploy graph (full-size labels and depth),
+    # not through the scorer NNCF was steered with.
+    reference = [Predictor(varied_ir, engine='openvino').predict([image])[0]
+                 for image in images[:2]]
+
+    def score(path):
+        predictor = Predictor(path, engine='openvino', precision='int8')
+        outputs = [predictor.predict([image])[0] for image in images[:2]]
+        agree = np.mean([np.mean(a['segmentation'] == b['segmentation'])
+                         for a, b in zip(reference, outputs)]) * 100
+        depth = np.mean([np.abs(a['depth'] - b['depth']).mean()
+                         for a, b in zip(reference, outputs)])
+        return gate_score(agree, depth, gate)
+
+    assert score(plain) < margin
+    assert score(held) >= margin - 0.05   # labels at the network's size steered it
+    # The scorer NNCF was steered with agrees that the margin is met at the network's size.
+    steered = GateValidation(core().read_model(str(varied_ir)), validation, gate,
+                             info.depth_range, 1)
+    compiled = core().compile_model(str(held), 'CPU', {'INFERENCE_PRECISION_HINT': 'f32'})
+    assert steered(compiled, range(2))[0] >= margin - 1e-6

@@ -87,9 +87,15 @@ class TransitionFailed(ValueError):
 def describe_engine(predictor: Predictor) -> dict[str, str]:
     """Return what the predictor runs: engine, precision and network input size."""
     size = predictor.network_size
-    return {'engine': getattr(predictor, 'engine', 'custom'),
-            'precision': getattr(predictor, 'precision', 'unknown'),
-            'input size': f'{size[0]}x{size[1]}' if size else 'native'}
+    described = {'engine': getattr(predictor, 'engine', 'custom'),
+                 'precision': getattr(predictor, 'precision', 'unknown'),
+                 'input size': f'{size[0]}x{size[1]}' if size else 'native'}
+    # An int8 model's operations kept in float run as bf16 or f32 (see openvino_backend).
+    hint = getattr(getattr(predictor, 'backend', None), 'options', {}).get(
+        'INFERENCE_PRECISION_HINT')
+    if described['precision'] == 'int8' and hint:
+        described['unquantised ops'] = hint
+    return described
 
 
 def qos_profile(name: str, depth: int) -> QoSProfile:
