@@ -87,17 +87,15 @@ class GateValidation:
 
     def _outputs(self, compiled, batch: np.ndarray) -> dict[str, np.ndarray]:
         import torch
-        import torch.nn.functional as F
+
+        from .tasks import upsample
 
         found = {}
         for output, value in compiled(batch).items():
             name = output.get_any_name()
             if name not in ('segmentation', 'depth'):
                 continue
-            value = torch.from_numpy(np.ascontiguousarray(value))
-            if value.shape[2:] != batch.shape[2:]:
-                value = F.interpolate(value, size=batch.shape[2:], mode='bilinear',
-                                      align_corners=False)
+            value = upsample(torch.from_numpy(np.ascontiguousarray(value)), batch.shape[2:])
             found[name] = (value.argmax(1) if name == 'segmentation' else
                            value.clamp(*self.depth_range)).numpy()
         return found
