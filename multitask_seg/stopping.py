@@ -102,6 +102,18 @@ def stoppable(prog: str) -> Callable:
     return wrap
 
 
+def exit_with_status(prog: str, main: Callable[[], object]) -> None:
+    """
+    Run a command whose ``main`` returns its results rather than a status; exit with 0.
+
+    A stop signal ends it as ``stoppable`` does: one line, 128 + signum.
+    """
+    def run() -> int:
+        main()
+        return 0
+    sys.exit(stoppable(prog)(run)())
+
+
 def ignore_in_workers(_worker_id: int = 0) -> None:
     """Ignore stop signals (a DataLoader ``worker_init_fn``: the main process decides)."""
     for signum in SIGNALS:

@@ -15,10 +15,16 @@
 """The node benchmark: a tiny run end to end, and the shared JSON file's merge."""
 
 import json
+from pathlib import Path
+import signal
+import subprocess
+import sys
+import time
 
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from multitask_seg.ros import bench_node
 import pytest
+from test_node_process import killed_at_exit
 
 
 def test_merge_keeps_other_benchmarks_keys(tmp_path):
@@ -69,3 +75,41 @@ def test_node_timings_take_the_median_of_the_reported_medians():
     assert stages == {'infer': 11.0} and receive == 0.013
     with pytest.raises(RuntimeError, match='receive_to_publish'):
         bench_node.node_timings(reports[:0])
+
+
+def children(pid: int) -> list[int]:
+    try:
+        text = Path(f'/proc/{pid}/task/{pid}/children').read_text()
+    except OSError:
+        return []
+    return [int(child) for child in text.split()]
+
+
+def cmdline(pid: int) -> str:
+    try:
+        return Path(f'/proc/{pid}/cmdline').read_bytes().replace(b'\0', b' ').decode()
+    except OSError:
+        return ''
+
+
+def test_sigterm_ends_the_benchmark_and_its_node_cleanly(tmp_path, tiny_checkpoint):
+    out = tmp_path / 'bench.json'
+    bench = subprocess.Popen(
+        [sys.executable, '-m', 'multitask_seg.ros.bench_node', '--checkpoint',
+         str(tiny_checkpoint), '--out', str(out), '--height', '48', '--width', '64',
+         '--frames', '1000', '--input-size', 'checkpoint'],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    with killed_at_exit(bench):
+        deadline = time.monotonic() + 120
+        node = None
+        while node is None and bench.poll() is None and time.monotonic() < deadline:
+            node = next((c for c in children(bench.pid) if 'node_main' in cmdline(c)), None)
+            time.sleep(0.05)  # polling the process table: there is no event to wait on
+        assert node is not None, 'the benchmark started no node'
+        bench.send_signal(signal.SIGTERM)
+        _, err = bench.communicate(timeout=60)
+    assert bench.returncode == 143, err
+    assert 'python -m multitask_seg.ros.bench_node: stopped by SIGTERM' in err
+    assert 'Traceback' not in err
+    assert not Path(f'/proc/{node}').exists() or 'node_main' not in cmdline(node)
+    assert not out.exists()  # no figures from an unfinished run

@@ -58,15 +58,19 @@ def events_executor_available() -> bool:
 
 
 @contextlib.contextmanager
-def node_process(*ros_args: str) -> Iterator[subprocess.Popen]:
-    """Start the node process; kill it at the end if it is still running."""
-    process = start_node(*ros_args)
+def killed_at_exit(process: subprocess.Popen) -> Iterator[subprocess.Popen]:
+    """Yield ``process``; kill it at the end if it is still running."""
     try:
         yield process
     finally:
         if process.poll() is None:
             process.kill()
             process.communicate()
+
+
+def node_process(*ros_args: str) -> contextlib.AbstractContextManager[subprocess.Popen]:
+    """Start the node process; kill it at the end if it is still running."""
+    return killed_at_exit(start_node(*ros_args))
 
 
 def black_frame(probe: ProbeNode) -> Any:
@@ -97,12 +101,21 @@ def test_process_answers_a_frame_and_stops_on_sigterm(context, tiny_checkpoint, 
     assert f'executor: {"EventsExecutor" if events else "SingleThreadedExecutor"}' in output
 
 
-def answer(client: Any, request: Any, timeout: float = 30.0) -> Any:
-    """Call a service from a node another thread spins; return the response."""
+def answer(client: Any, request: Any, process: subprocess.Popen,
+           timeout: float = 120.0) -> Any:
+    """
+    Call a service from a node another thread spins; return the response.
+
+    Configure converts and compiles the checkpoint, which on a loaded CI machine can take
+    tens of seconds; when no answer comes, the node's own log says why.
+    """
     future = client.call_async(request)
     done = threading.Event()
     future.add_done_callback(lambda _: done.set())
-    assert done.wait(timeout), f'{client.srv_name}: no response in {timeout} s'
+    if not done.wait(timeout):
+        process.kill()
+        output, _ = process.communicate()
+        pytest.fail(f'{client.srv_name}: no response in {timeout} s; node output:\n{output}')
     return future.result()
 
 
@@ -126,10 +139,10 @@ def test_process_serves_lifecycle_and_parameter_services(context, tiny_checkpoin
             assert change.wait_for_service(timeout_sec=30), 'node did not come up'
             for transition in (Transition.TRANSITION_CONFIGURE, Transition.TRANSITION_ACTIVATE):
                 request = ChangeState.Request(transition=Transition(id=transition))
-                assert answer(change, request).success, f'transition {transition} failed'
+                assert answer(change, request, process).success, f'transition {transition} failed'
             value = ParameterValue(type=ParameterType.PARAMETER_DOUBLE, double_value=0.25)
             results = answer(set_parameters, SetParameters.Request(
-                parameters=[Parameter(name='deadline_ms', value=value)])).results
+                parameters=[Parameter(name='deadline_ms', value=value)]), process).results
             assert results[0].successful, results[0].reason
             sent = black_frame(probe)
             labels = probe.send_until_answered(probe.image_pubs['front'], sent,
@@ -280,8 +293,8 @@ def test_many_signal_runs(context, tiny_checkpoint):
 def test_one_large_frame_sent_once_arrives_with_the_default_qos(context, tiny_checkpoint):
     # 4096 x 4096 rgb8 (48 MiB, the default max_pixels) between processes over the shipped
     # shared-memory profile: under best effort most such frames never arrived.
-    process = start_node('-p', f'checkpoint:={tiny_checkpoint}', '-p', 'cameras:=[front]')
-    try:
+    with node_process('-p', f'checkpoint:={tiny_checkpoint}', '-p',
+                      'cameras:=[front]') as process:
         probe = ProbeNode(['front'], outputs=('segmentation/labels',), headers_only=True,
                           context=context)
         with spinning(probe, context=context):
@@ -294,8 +307,4 @@ def test_one_large_frame_sent_once_arrives_with_the_default_qos(context, tiny_ch
         assert header == sent.header
         process.send_signal(signal.SIGTERM)
         output, _ = process.communicate(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
     assert process.returncode == 0, output

@@ -91,6 +91,25 @@ def test_graphs_of_large_batches_are_dropped_after_use(tiny_checkpoint):
     assert sorted(key[1:3] for key in keeping.backend._deployed) == [(48, 64), (96, 128)]
 
 
+def test_frames_of_several_cameras_run_in_parallel_streams_as_each_alone(tiny_checkpoint):
+    rng = np.random.default_rng(4)
+    images = [rng.integers(0, 256, (48, 64, 3), dtype=np.uint8) for _ in range(3)]
+    predictor = Predictor(tiny_checkpoint, engine='openvino', num_threads=2)
+    together = predictor.predict(images)
+    alone = [predictor.predict([image])[0] for image in images]
+    reference = Predictor(tiny_checkpoint, engine='torch').predict(images)
+    # Two one-image requests at a time on a two-stream graph; the third on the latency one.
+    assert predictor.backend.streams_for(3) == 2
+    assert sorted(key[0] for key in predictor.backend._deployed) == [1, 1]
+    streams = next(v for k, v in predictor.backend._deployed.items() if k[-1] == 2)
+    assert streams[0].get_compiled_model().get_property('NUM_STREAMS') == 2
+    for got, one, expected in zip(together, alone, reference):
+        for task in expected:
+            np.testing.assert_array_equal(got[task], one[task])
+        assert (got['segmentation'] == expected['segmentation']).mean() > 0.999
+        np.testing.assert_allclose(got['depth'], expected['depth'], atol=1e-4)
+
+
 def test_predictor_converts_a_checkpoint_once(tiny_checkpoint, caplog, monkeypatch, tmp_path):
     # A cache of its own: other tests may have converted the same checkpoint already.
     monkeypatch.setenv('MULTITASK_SEG_CACHE_DIR', str(tmp_path / 'cache'))

@@ -20,7 +20,7 @@ import subprocess
 import sys
 import time
 
-from multitask_seg.stopping import GracefulStop, stoppable, Stopped
+from multitask_seg.stopping import exit_with_status, GracefulStop, stoppable, Stopped
 import pytest
 
 
@@ -52,6 +52,21 @@ def test_stoppable_command_exits_with_the_shell_status_and_one_line(capsys):
 
     assert main() == 143
     assert capsys.readouterr().err == 'some_command: stopped by SIGTERM\n'
+
+
+def test_a_command_returning_results_exits_0_or_with_the_signal_status(capsys):
+    with pytest.raises(SystemExit) as finished:
+        exit_with_status('bench', lambda: {'fps': 30.0})
+    assert finished.value.code == 0
+
+    def interrupted() -> dict:
+        deliver(signal.SIGINT)
+        raise AssertionError('not stopped at once')
+
+    with pytest.raises(SystemExit) as stopped:
+        exit_with_status('bench', interrupted)
+    assert stopped.value.code == 130
+    assert capsys.readouterr().err == 'bench: stopped by SIGINT\n'
 
 
 def test_a_real_command_stopped_by_sigterm_prints_no_traceback(tmp_path):

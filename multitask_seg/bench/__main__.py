@@ -53,6 +53,7 @@ from .timing import matmul_flops, time_in_fresh_processes
 from .untrained import smooth_images, untrained_checkpoint
 from ..export import export_onnx
 from ..inference.openvino_ir import convert_checkpoint
+from ..stopping import exit_with_status
 
 NYUD = {'segmentation': 40, 'depth': 1}
 HEIGHT, WIDTH = 480, 640
@@ -165,4 +166,4 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
 
 
 if __name__ == '__main__':
-    main()
+    exit_with_status('python -m multitask_seg.bench', main)

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from .results import merge_json
+from ..stopping import exit_with_status
 
 # Far above the seeds the optimisation uses (0 .. frames + validation + held-out).
 FIRST_SEED = 100_000
@@ -101,4 +102,4 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
 
 
 if __name__ == '__main__':
-    main()
+    exit_with_status('python -m multitask_seg.bench.agreement', main)

@@ -42,6 +42,7 @@ from .untrained import smooth_images, untrained_checkpoint
 from ..checkpoint import load_checkpoint
 from ..inference.engines import choose_engine
 from ..model.architectures import ARCHITECTURES
+from ..stopping import exit_with_status
 
 TASKS = {'segmentation': 40, 'depth': 1}
 SIZES = {'640x480': (480, 640), '320x240': (240, 320)}
@@ -141,4 +142,4 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
 
 if __name__ == '__main__':
-    main()
+    exit_with_status('python -m multitask_seg.bench.tiers', main)

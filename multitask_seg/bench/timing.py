@@ -14,9 +14,9 @@
 
 """Wall-clock medians, the machine's matrix-multiply throughput and peak memory."""
 
-from concurrent.futures import ProcessPoolExecutor
 import multiprocessing
 from pathlib import Path
+import signal
 import statistics
 import time
 from typing import Any, Callable
@@ -61,6 +61,24 @@ def matmul_flops(size: int = 2048, repeats: int = 7, dtype: str = 'fp32') -> flo
     return 2.0 * size ** 3 / seconds
 
 
+def in_fresh_process(function: Callable[..., Any], *args: Any) -> Any:
+    """
+    Return ``function(*args)`` run in a new (spawned) process.
+
+    A stop signal in this process (Ctrl-C, SIGTERM) ends the other at once: leaving the
+    pool terminates it. It ignores Ctrl-C itself, which a terminal sends the whole process
+    group, so the command prints its one line and the worker no traceback.
+    """
+    context = multiprocessing.get_context('spawn')
+    with context.Pool(1, initializer=_ignore_ctrl_c) as pool:
+        return pool.apply(function, args)
+
+
+def _ignore_ctrl_c() -> None:
+    # Not SIGTERM: that is how the pool ends its workers.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def time_in_fresh_processes(name: str, files: dict[str, Path], threads: int,
                             argument: Any, sweeps: int = 2, repeats: int = 7,
                             warm_up: int = 3,
@@ -75,12 +93,10 @@ def time_in_fresh_processes(name: str, files: dict[str, Path], threads: int,
     ``inference_paths.open_path``, the bare network on a (N, 3, h, w) batch. Returns (median
     ms over all samples, peak resident MiB of a process that loaded the path and ran it).
     """
-    context = multiprocessing.get_context('spawn')
     samples, peak = [], 0.0
     for _ in range(sweeps):
-        with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
-            times, memory = pool.submit(_time_path, name, files, threads, argument, repeats,
-                                        warm_up, opener).result()
+        times, memory = in_fresh_process(_time_path, name, files, threads, argument, repeats,
+                                         warm_up, opener)
         samples += times
         peak = max(peak, memory)
     return statistics.median(samples), peak
@@ -100,12 +116,10 @@ def time_interleaved(name: str, files: dict[str, dict[str, Path]], threads: int,
     a shared host) then falls on every model alike, so the ratios between them hold.
     Returns {model: median ms over all its samples}.
     """
-    context = multiprocessing.get_context('spawn')
     samples: dict[str, list[float]] = {model: [] for model in files}
     for _ in range(sweeps):
-        with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
-            times = pool.submit(_time_models, name, files, threads, argument, repeats,
-                                warm_up, opener).result()
+        times = in_fresh_process(_time_models, name, files, threads, argument, repeats,
+                                 warm_up, opener)
         for model, values in times.items():
             samples[model] += values
     return {model: statistics.median(values) for model, values in samples.items()}

@@ -35,6 +35,8 @@ from typing import Any
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from ..stopping import exit_with_status
+
 SIZES = ('640x480', '320x240')
 METRICS = (('miou', 'mIoU % (b)', 100.0), ('rmse', 'depth RMSE m (b)', 1.0))
 
@@ -150,4 +152,4 @@ def main(argv: list[str] | None = None) -> str:
 
 
 if __name__ == '__main__':
-    main()
+    exit_with_status('python -m multitask_seg.bench.tradeoff', main)

@@ -41,6 +41,7 @@ import psutil
 from .bench_node import node_process, run_and_merge
 from ..bench.timing import peak_rss_mb
 from ..bundled import default_checkpoint
+from ..stopping import exit_with_status
 
 TOPIC = 'cam0/depth/image'
 
@@ -126,4 +127,4 @@ def main(argv: list[str] | None = None) -> dict[str, float | str]:
 
 
 if __name__ == '__main__':
-    main()
+    exit_with_status('python -m multitask_seg.ros.bench_memory', main)

@@ -59,6 +59,7 @@ import numpy as np
 from .dds import local_dds
 from .diagnostics import STAGES
 from ..bench.results import merge_json
+from ..stopping import exit_with_status
 
 # Untimed frames first: the first forward passes at a new size are several times slower.
 WARM_UP = 3
@@ -290,4 +291,4 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
 
 
 if __name__ == '__main__':
-    main()
+    exit_with_status('python -m multitask_seg.ros.bench_node', main)
