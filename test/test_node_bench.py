@@ -110,6 +110,6 @@ def test_sigterm_ends_the_benchmark_and_its_node_cleanly(tmp_path, tiny_checkpoi
         _, err = bench.communicate(timeout=60)
     assert bench.returncode == 143, err
     assert 'python -m multitask_seg.ros.bench_node: stopped by SIGTERM' in err
-    assert 'Traceback' not in err
+    assert 'Traceback' not in err, err
     assert not Path(f'/proc/{node}').exists() or 'node_main' not in cmdline(node)
     assert not out.exists()  # no figures from an unfinished run

@@ -42,6 +42,7 @@ import rclpy
 from rclpy.context import Context
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
+from rclpy.signals import SignalHandlerOptions
 from rosbags.rosbag2 import StoragePlugin, Writer
 from rosbags.typesys import get_typestore
 from sensor_msgs.msg import CompressedImage, Image
@@ -341,7 +342,9 @@ def replay(images: BagDataset, options: LiveOptions, checkpoint: Path | None,
     log = None if options.attach else out / 'node.log'
     compressed = first.msgtype == COMPRESSED
     context = Context()
-    rclpy.init(args=[], context=context)
+    # The command's own signal handlers stop it (stopping.py); rclpy's would end the
+    # context under the recorder instead.
+    rclpy.init(args=[], context=context, signal_handler_options=SignalHandlerOptions.NO)
     recorder = Recorder(options.camera, compressed, writer, options.node_name, context)
     try:
         with contextlib.ExitStack() as stack:

@@ -67,6 +67,7 @@ def send_frames(probe, images: list[np.ndarray], timeout: float) -> None:
 def run(args: argparse.Namespace, work: Path) -> dict[str, float | str]:
     """Measure; return the JSON keys and values."""
     import rclpy
+    from rclpy.signals import SignalHandlerOptions
 
     from .frame_client import image_message, ProbeNode, spinning
 
@@ -75,7 +76,7 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, float | str]:
     width, height = (int(v) for v in args.large_size.split('x'))
     large = rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
     results = {}
-    rclpy.init()
+    rclpy.init(signal_handler_options=SignalHandlerOptions.NO)  # see bench_node.run
     try:
         with node_process(args.checkpoint, ['cam0'], args.input_size,
                           work / 'node.log', tuple(args.param)) as process:

@@ -149,6 +149,7 @@ def node_fps(probe: Any, frames: list[np.ndarray], cameras: list[str], rate: flo
 def run(args: argparse.Namespace, work: Path) -> dict[str, float]:
     """Measure everything; return the JSON keys and values."""
     import rclpy
+    from rclpy.signals import SignalHandlerOptions
 
     from .params import parse_input_size
     from .frame_client import image_message, ProbeNode, spinning
@@ -166,7 +167,9 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, float]:
     default_path = f'{predictor.engine}_{predictor.precision}'
     torch_fp32 = Predictor(checkpoint, input_size=input_size, engine='torch').backend
     cameras = ['cam0', 'cam1']
-    rclpy.init()
+    # Not rclpy's signal handlers: they would end the context under the measurement and
+    # leave the node running; the command's own stop the benchmark cleanly (stopping.py).
+    rclpy.init(signal_handler_options=SignalHandlerOptions.NO)
     try:
         with node_process(checkpoint, cameras, args.input_size, work / 'node.log'):
             probe = ProbeNode(cameras, outputs=('depth/image',), headers_only=True)
