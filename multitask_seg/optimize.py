@@ -52,6 +52,7 @@ from .inference.openvino_backend import core, cpu_capabilities
 from .inference.openvino_ir import convert_checkpoint, save_ir
 from .inference.precision_gate import FIGURES_KEY, Gate, int8_variant
 from .inference.preprocess import pixel_statistics, to_network_input
+from .input_size import network_size, parse_input_size
 from .metrics import SegmentationMetric
 from .stopping import stoppable
 
@@ -159,8 +160,7 @@ def compare(reference: list[dict], outputs: list[dict], frames, classes: int) ->
 def network_batches(images: list[np.ndarray], info, input_sizes: Sequence) -> list[np.ndarray]:
     """Return each of ``images`` as normalised NCHW float32 batches at every input size."""
     mean, std = pixel_statistics(info.mean, info.std)
-    sizes = [(tuple(info.input_size) if info.input_size else None) if size == 'checkpoint'
-             else (None if size == 'native' else size) for size in input_sizes]
+    sizes = [network_size(size, info) for size in input_sizes]
     # Image by image, so any first few items (NNCF ranks on a subset) hold every size.
     return [to_network_input([image], size, mean, std).numpy()
             for image in images for size in sizes]
@@ -208,19 +208,10 @@ def optimise(checkpoint: Path, output: Path, frames, held_out: int, threads: int
 
 def parse_input_sizes(text: str) -> list:
     """Parse 'checkpoint,native,240x320' into Predictor input sizes."""
-    sizes = []
-    for part in text.split(','):
-        part = part.strip()
-        if part in ('checkpoint', 'native'):
-            sizes.append(part)
-            continue
-        try:
-            height, width = (int(v) for v in part.split('x'))
-        except ValueError:
-            raise ValueError(f"--input-sizes: {part!r} is not 'checkpoint', 'native' or "
-                             f'HEIGHTxWIDTH') from None
-        sizes.append((height, width))
-    return sizes
+    try:
+        return [parse_input_size(part.strip()) for part in text.split(',')]
+    except ValueError as exc:
+        raise ValueError(f'--input-sizes: {exc}') from None
 
 
 @stoppable('multitask_seg_optimize')

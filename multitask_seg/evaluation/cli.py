@@ -211,7 +211,7 @@ def run_offline(args: argparse.Namespace) -> report.Evaluation:
     """Evaluate the inference core on the bag."""
     from .offline import evaluate
     from ..inference import Predictor
-    from ..ros.params import parse_input_size
+    from ..input_size import parse_input_size
 
     try:
         input_size = parse_input_size(args.input_size)

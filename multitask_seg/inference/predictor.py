@@ -32,6 +32,7 @@ from .precision_gate import Gate, resolve_precision
 from .preprocess import check_image, pixel_statistics, to_network_input
 from ..checkpoint import ModelInfo
 from ..frame_limits import DEFAULT_MAX_PIXELS, KEEP_MEMORY_MAX_PIXELS
+from ..input_size import network_size
 from ..model import MultiTaskNet
 from ..tasks import TASKS
 
@@ -109,15 +110,7 @@ class Predictor:
         self._mean, self._std = pixel_statistics(self.info.mean, self.info.std)
 
     def _resolve_size(self, input_size: str | tuple[int, int]) -> tuple[int, int] | None:
-        if input_size == 'native':
-            return None
-        if input_size == 'checkpoint':
-            return tuple(self.info.input_size) if self.info.input_size else None
-        if (isinstance(input_size, (tuple, list)) and len(input_size) == 2
-                and all(isinstance(v, int) and v >= 1 for v in input_size)):
-            return tuple(input_size)
-        raise ValueError(f"input_size must be 'checkpoint', 'native' or (height, width), "
-                         f'got {input_size!r}')
+        return network_size(input_size, self.info)
 
     def predict(self, images: Sequence[np.ndarray], timings: dict[str, float] | None = None,
                 confidence: bool = False) -> list[dict[str, np.ndarray]]:

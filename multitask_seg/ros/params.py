@@ -29,6 +29,7 @@ from typing import Any
 
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
 
+from .. import input_size
 from ..bundled import default_checkpoint
 from ..frame_limits import DEFAULT_MAX_PIXELS, KEEP_MEMORY_MAX_PIXELS
 from ..image_codecs import DEPTH_ENCODINGS
@@ -195,13 +196,11 @@ def parameter_descriptor(spec: Spec) -> ParameterDescriptor:
 
 
 def parse_input_size(text: str) -> str | tuple[int, int]:
-    """Parse 'checkpoint', 'native' or '<height>x<width>'."""
-    if text in ('checkpoint', 'native'):
-        return text
-    match = re.fullmatch(r'(\d+)x(\d+)', text)
-    if not match or min(int(v) for v in match.groups()) < 1:
-        _fail('input_size', f"{text!r} is not 'checkpoint', 'native' or '<height>x<width>'")
-    return int(match[1]), int(match[2])
+    """Parse 'checkpoint', 'native' or '<height>x<width>' (see ``multitask_seg.input_size``)."""
+    try:
+        return input_size.parse_input_size(text)
+    except ValueError as exc:
+        _fail('input_size', str(exc))
 
 
 def parse_settings(values: dict[str, Any]) -> Settings:
