@@ -159,7 +159,7 @@ class OpenVinoBackend:
 
     def streams_for(self, batch: int) -> int:
         """Parallel one-image requests a batch of ``batch`` frames runs as (1: one request)."""
-        threads = self.options.get('INFERENCE_NUM_THREADS') or os.cpu_count() or 1
+        threads = self.options.get('INFERENCE_NUM_THREADS') or _usable_cpus()
         return max(1, min(batch, threads))
 
     def request(self, shape: tuple[int, ...]):
@@ -259,6 +259,13 @@ class OpenVinoBackend:
         # infer() copies the outputs out of the request, so the next call cannot change them.
         return {name: torch.from_numpy(outputs[request.model_outputs[i]])
                 for i, name in enumerate(self.output_names)}
+
+
+def _usable_cpus() -> int:
+    # The CPUs this process may run on (a container's or taskset's share), not the host's.
+    if hasattr(os, 'sched_getaffinity'):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1
 
 
 def _first_line(exc: Exception) -> str:
