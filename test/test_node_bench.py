@@ -15,16 +15,14 @@
 """The node benchmark: a tiny run end to end, and the shared JSON file's merge."""
 
 import json
-from pathlib import Path
 import signal
 import subprocess
 import sys
-import time
 
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from multitask_seg.ros import bench_node
 import pytest
-from test_node_process import killed_at_exit
+from test_node_process import killed_at_exit, proc_text, wait_until
 
 
 def test_merge_keeps_other_benchmarks_keys(tmp_path):
@@ -77,19 +75,11 @@ def test_node_timings_take_the_median_of_the_reported_medians():
         bench_node.node_timings(reports[:0])
 
 
-def children(pid: int) -> list[int]:
-    try:
-        text = Path(f'/proc/{pid}/task/{pid}/children').read_text()
-    except OSError:
-        return []
-    return [int(child) for child in text.split()]
-
-
-def cmdline(pid: int) -> str:
-    try:
-        return Path(f'/proc/{pid}/cmdline').read_bytes().replace(b'\0', b' ').decode()
-    except OSError:
-        return ''
+def node_child(process) -> int | None:
+    """Return the pid of the node process ``process`` started, if it runs yet."""
+    pid = process.pid
+    return next((int(child) for child in proc_text(pid, f'task/{pid}/children').split()
+                 if 'node_main' in proc_text(int(child), 'cmdline')), None)
 
 
 def test_sigterm_ends_the_benchmark_and_its_node_cleanly(tmp_path, tiny_checkpoint):
@@ -100,16 +90,13 @@ def test_sigterm_ends_the_benchmark_and_its_node_cleanly(tmp_path, tiny_checkpoi
          '--frames', '1000', '--input-size', 'checkpoint'],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     with killed_at_exit(bench):
-        deadline = time.monotonic() + 120
-        node = None
-        while node is None and bench.poll() is None and time.monotonic() < deadline:
-            node = next((c for c in children(bench.pid) if 'node_main' in cmdline(c)), None)
-            time.sleep(0.05)  # polling the process table: there is no event to wait on
-        assert node is not None, 'the benchmark started no node'
+        # Polling the process table: there is no event to wait on.
+        wait_until(lambda: node_child(bench) is not None, bench, timeout=120, poll=0.05)
+        node = node_child(bench)
         bench.send_signal(signal.SIGTERM)
         _, err = bench.communicate(timeout=60)
     assert bench.returncode == 143, err
     assert 'python -m multitask_seg.ros.bench_node: stopped by SIGTERM' in err
     assert 'Traceback' not in err, err
-    assert not Path(f'/proc/{node}').exists() or 'node_main' not in cmdline(node)
+    assert 'node_main' not in proc_text(node, 'cmdline')
     assert not out.exists()  # no figures from an unfinished run

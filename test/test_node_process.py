@@ -177,30 +177,31 @@ def test_process_with_a_file_that_is_not_a_checkpoint_says_so_once(tmp_path):
 
 
 def wait_until(condition, process, timeout=60.0, poll=0.005):
-    """Wait for ``condition`` (an event of the node process), failing if it exits first."""
+    """Wait for ``condition`` (an event of ``process``), failing if it exits first."""
     end = time.monotonic() + timeout
     while not condition():
-        assert process.poll() is None, 'the node exited before the event'
+        assert process.poll() is None, 'the process exited before the event'
         assert time.monotonic() < end, 'timed out'
         time.sleep(poll)
 
 
-def proc_text(process, name):
+def proc_text(pid: int, name: str) -> str:
+    """Return /proc/<pid>/<name>, or '' once the process is gone."""
     try:
-        return Path(f'/proc/{process.pid}/{name}').read_text()
+        return Path(f'/proc/{pid}/{name}').read_text()
     except OSError:
         return ''
 
 
 def handlers_installed(process):
     """Tell whether the process catches SIGTERM (its handlers are in, imports begin)."""
-    caught = next((line.split()[1] for line in proc_text(process, 'status').splitlines()
+    caught = next((line.split()[1] for line in proc_text(process.pid, 'status').splitlines()
                    if line.startswith('SigCgt:')), '0')
     return bool(int(caught, 16) & (1 << (signal.SIGTERM - 1)))
 
 
 def importing_torch(process):
-    return 'libtorch' in proc_text(process, 'maps')
+    return 'libtorch' in proc_text(process.pid, 'maps')
 
 
 @contextlib.contextmanager

@@ -132,6 +132,8 @@ class OpenVinoBackend:
                                          cache_root() / 'openvino-compiled')}
         if num_threads:
             self.options['INFERENCE_NUM_THREADS'] = int(num_threads)
+        # The most one-image requests a multi-camera batch runs side by side.
+        self._threads = int(num_threads) if num_threads else _usable_cpus()
         self._requests: dict[tuple[int, ...], object] = {}
         self._deployed: dict[tuple[int, ...], object] = {}
         self.keep_memory_max_pixels = keep_memory_max_pixels
@@ -159,8 +161,7 @@ class OpenVinoBackend:
 
     def streams_for(self, batch: int) -> int:
         """Parallel one-image requests a batch of ``batch`` frames runs as (1: one request)."""
-        threads = self.options.get('INFERENCE_NUM_THREADS') or _usable_cpus()
-        return max(1, min(batch, threads))
+        return max(1, min(batch, self._threads))
 
     def request(self, shape: tuple[int, ...]):
         """Return the infer request for one input shape, compiling it the first time."""
@@ -187,18 +188,17 @@ class OpenVinoBackend:
         streams = self.streams_for(batch)
         if streams > 1:
             return self._predict_in_streams(images, size, mean, std, streams)
-        request = self._deployed_request(batch, (height, width), size, mean, std)
+        key = (batch, height, width, *size, 1)
+        request = self._deployed_request(key, mean, std)
         outputs = request.infer({0: images})
-        self._forget_if_large(self._deployed, (batch, height, width, *size, 1),
-                              batch * height * width)
+        self._forget_if_large(self._deployed, key, batch * height * width)
         return {name: outputs[request.model_outputs[i]]
                 for i, name in enumerate(self.output_names)}
 
-    def _deployed_request(self, batch: int, image_size: tuple[int, int],
-                          size: tuple[int, ...], mean: np.ndarray, std: np.ndarray,
-                          streams: int = 1):
-        # The deploy graph for ``batch`` images per request, compiled the first time.
-        key = (batch, *image_size, *size, streams)
+    def _deployed_request(self, key: tuple[int, ...], mean: np.ndarray, std: np.ndarray):
+        # The deploy graph for key = (images per request, image height, width, network
+        # height, width, streams), compiled the first time.
+        batch, image_size, size, streams = key[0], key[1:3], key[3:5], key[5]
         if key not in self._deployed:
             from .openvino_deploy import deploy_model
 
@@ -217,28 +217,30 @@ class OpenVinoBackend:
         # One image per request, ``streams`` requests at a time; a last single image
         # takes the latency graph (every thread) instead of one stream's share.
         batch, height, width = images.shape[:3]
-        requests = self._deployed_request(1, (height, width), size, mean, std, streams)
+        key = (1, height, width, *size, streams)
+        requests = self._deployed_request(key, mean, std)
         results: dict[str, np.ndarray] = {}
-        start = 0
-        while start < batch:
+
+        def keep(index: int, name: str, out: np.ndarray) -> None:
+            # out: (1, ...) of image ``index``, copied into the batch's array.
+            if name not in results:
+                results[name] = np.empty((batch, *out.shape[1:]), out.dtype)
+            results[name][index] = out[0]
+
+        for start in range(0, batch, streams):
             count = min(streams, batch - start)
             if count == 1:
-                single = self.predict_full(images[start:start + 1], size, mean, std)
-                for name, out in single.items():
-                    results.setdefault(name, np.empty((batch, *out.shape[1:]), out.dtype))
-                    results[name][start] = out[0]
-                break
+                for name, out in self.predict_full(images[start:start + 1], size, mean,
+                                                   std).items():
+                    keep(start, name, out)
+                continue
             for k in range(count):
                 requests[k].start_async({0: images[start + k:start + k + 1]})
             for k in range(count):
                 requests[k].wait()
                 for i, name in enumerate(self.output_names):
-                    out = requests[k].get_output_tensor(i).data
-                    results.setdefault(name, np.empty((batch, *out.shape[1:]), out.dtype))
-                    results[name][start + k] = out[0]
-            start += count
-        self._forget_if_large(self._deployed, (1, height, width, *size, streams),
-                              streams * height * width)
+                    keep(start + k, name, requests[k].get_output_tensor(i).data)
+        self._forget_if_large(self._deployed, key, streams * height * width)
         return results
 
     def _forget_if_large(self, compiled: dict, key: tuple[int, ...], pixels: int) -> None:

@@ -106,11 +106,8 @@ class Predictor:
         self.info = self.backend.info
         self.tasks = dict(self.backend.config.tasks)
         self.max_pixels = max_pixels
-        self.network_size = self._resolve_size(input_size)
+        self.network_size = network_size(input_size, self.info)
         self._mean, self._std = pixel_statistics(self.info.mean, self.info.std)
-
-    def _resolve_size(self, input_size: str | tuple[int, int]) -> tuple[int, int] | None:
-        return network_size(input_size, self.info)
 
     def predict(self, images: Sequence[np.ndarray], timings: dict[str, float] | None = None,
                 confidence: bool = False) -> list[dict[str, np.ndarray]]:
