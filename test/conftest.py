@@ -73,9 +73,7 @@ def running_nodes():
     return nodes
 
 
-@pytest.fixture
-def context():
-    """Return an rclpy context of this test's own, shut down afterwards."""
+def _rclpy_context():
     from rclpy.context import Context
     import rclpy
 
@@ -83,3 +81,15 @@ def context():
     rclpy.init(context=context)
     yield context
     rclpy.shutdown(context=context)
+
+
+@pytest.fixture
+def context():
+    """Return an rclpy context of this test's own, shut down afterwards."""
+    yield from _rclpy_context()
+
+
+@pytest.fixture(scope='module')
+def module_context():
+    """Return an rclpy context the tests of one module share (nodes there are their own)."""
+    yield from _rclpy_context()

@@ -23,8 +23,6 @@ import numpy as np
 import pytest
 from rcl_interfaces.msg import ParameterType
 from rcl_interfaces.srv import DescribeParameters, GetParameters, SetParameters
-import rclpy
-from rclpy.context import Context
 from rclpy.parameter import Parameter
 
 INT64_MAX = 2**63 - 1
@@ -37,22 +35,14 @@ FLOAT_RANGES = {'overlay_alpha': (0.0, 1.0), 'deadline_ms': (0.0, math.inf),
 UNRANGED = ['checkpoint', 'cameras', 'device', 'input_size', 'cloud_color', 'managed']
 
 
-@pytest.fixture(scope='module')
-def context():
-    context = Context()
-    rclpy.init(context=context)
-    yield context
-    rclpy.shutdown(context=context)
-
-
 @pytest.fixture
-def running(context, tiny_checkpoint):
+def running(module_context, tiny_checkpoint):
     """Start the node, a probe and a parameter client on a background executor."""
-    node = SegmentationNode(context=context, parameter_overrides=[
+    node = SegmentationNode(context=module_context, parameter_overrides=[
         Parameter('checkpoint', value=str(tiny_checkpoint))])
-    probe = ProbeNode(['camera'], ('segmentation/labels',), context=context)
+    probe = ProbeNode(['camera'], ('segmentation/labels',), context=module_context)
     try:
-        with spinning(node, probe, context=context):
+        with spinning(node, probe, context=module_context):
             yield node, probe
     finally:
         probe.destroy_node()
@@ -131,8 +121,8 @@ def test_set_outside_a_range_is_refused_and_the_node_keeps_going(running):
     ('overlay_alpha', 1.5, r'parameter overlay_alpha: must be in \[0.0, 1.0\]'),
     ('diagnostics_period', -1.0, 'parameter diagnostics_period: must be at least 0.0'),
 ])
-def test_start_up_outside_a_range_names_the_parameter(context, tiny_checkpoint, name, value,
+def test_start_up_outside_a_range_names_the_parameter(module_context, tiny_checkpoint, name, value,
                                                       message):
     overrides = [Parameter('checkpoint', value=str(tiny_checkpoint)), Parameter(name, value=value)]
     with pytest.raises(ValueError, match=message):
-        SegmentationNode(context=context, parameter_overrides=overrides)
+        SegmentationNode(context=module_context, parameter_overrides=overrides)

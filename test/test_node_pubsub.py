@@ -33,8 +33,6 @@ import numpy as np
 from PIL import Image as PilImage
 import psutil
 import pytest
-import rclpy
-from rclpy.context import Context
 from rclpy.lifecycle import TransitionCallbackReturn
 from rclpy.parameter import Parameter
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
@@ -60,16 +58,8 @@ def constant_checkpoint(tiny_checkpoint, tmp_path_factory):
     return save_checkpoint(tmp_path_factory.mktemp('const') / 'const.pt', model, info)
 
 
-@pytest.fixture(scope='module')
-def context():
-    context = Context()
-    rclpy.init(context=context)
-    yield context
-    rclpy.shutdown(context=context)
-
-
 @pytest.fixture
-def start(context, constant_checkpoint):
+def start(module_context, constant_checkpoint):
     """Start the node and a probe on a background executor; tear both down afterwards."""
     stack = contextlib.ExitStack()
 
@@ -78,12 +68,13 @@ def start(context, constant_checkpoint):
         params.setdefault('checkpoint', str(constant_checkpoint))
         overrides = [Parameter(k, value=v) for k, v in [('cameras', list(cameras)),
                                                         *params.items()]]
-        node = SegmentationNode(context=context, parameter_overrides=overrides,
+        node = SegmentationNode(context=module_context, parameter_overrides=overrides,
                                 predictor_factory=predictor_factory)
         stack.callback(node.destroy_node)
-        probe = ProbeNode(list(cameras), outputs, headers_only=headers_only, context=context)
+        probe = ProbeNode(list(cameras), outputs, headers_only=headers_only,
+                          context=module_context)
         stack.callback(probe.destroy_node)
-        stack.enter_context(spinning(node, probe, context=context))
+        stack.enter_context(spinning(node, probe, context=module_context))
         if wait:
             assert probe.wait_matched(transport=params.get('transport', 'raw'))
         return node, probe
@@ -443,7 +434,7 @@ def test_class_info_parameters_and_topic(start):
     assert not node.set_parameters([Parameter('device', value='cuda')])[0].successful
 
 
-def test_diagnostics_report_each_camera(start, context):
+def test_diagnostics_report_each_camera(start, module_context):
     node, probe = start(diagnostics_period=0.2, deadline_ms=0.001)
     reports = []
     sub = probe.create_subscription(DiagnosticArray, '/diagnostics', reports.append, 10)
@@ -479,10 +470,10 @@ def test_managed_node_follows_lifecycle_transitions(start):
         assert node._predictor is None and node._worker is None
 
 
-def test_managed_node_without_its_checkpoint_stays_unconfigured(context, tmp_path,
+def test_managed_node_without_its_checkpoint_stays_unconfigured(module_context, tmp_path,
                                                                 constant_checkpoint):
     path = tmp_path / 'later.pt'
-    node = SegmentationNode(context=context, parameter_overrides=[
+    node = SegmentationNode(context=module_context, parameter_overrides=[
         Parameter('managed', value=True), Parameter('checkpoint', value=str(path)),
         Parameter('cameras', value=['cam'])])
     try:
@@ -505,17 +496,17 @@ def test_managed_node_without_its_checkpoint_stays_unconfigured(context, tmp_pat
     ({'cameras': 'front'}, 'parameter cameras: must be a list'),
     ({'output_depth': 'deep'}, 'parameter output_depth: wrong type'),
 ])
-def test_start_up_errors_name_the_parameter(context, constant_checkpoint, params, message):
+def test_start_up_errors_name_the_parameter(module_context, constant_checkpoint, params, message):
     params = {'checkpoint': str(constant_checkpoint), **params}
     overrides = [Parameter(k, value=v) for k, v in params.items()]
     with pytest.raises(ValueError, match=message):
-        SegmentationNode(context=context, parameter_overrides=overrides)
+        SegmentationNode(context=module_context, parameter_overrides=overrides)
 
 
-def test_empty_checkpoint_starts_the_bundled_model(context):
+def test_empty_checkpoint_starts_the_bundled_model(module_context):
     from multitask_seg.bundled import default_checkpoint
 
-    node = SegmentationNode(context=context, parameter_overrides=[
+    node = SegmentationNode(context=module_context, parameter_overrides=[
         Parameter('checkpoint', value=''), Parameter('cameras', value=['cam'])])
     try:
         assert node.settings.checkpoint == str(default_checkpoint())
@@ -524,11 +515,11 @@ def test_empty_checkpoint_starts_the_bundled_model(context):
         node.destroy_node()
 
 
-def test_corrupt_checkpoint_fails_clearly(context, tmp_path):
+def test_corrupt_checkpoint_fails_clearly(module_context, tmp_path):
     path = tmp_path / 'broken.pt'
     path.write_bytes(b'not a checkpoint')
     with pytest.raises(ValueError, match='parameter checkpoint: .*broken.pt is not a torch'):
-        SegmentationNode(context=context,
+        SegmentationNode(context=module_context,
                          parameter_overrides=[Parameter('checkpoint', value=str(path))])
 
 
