@@ -16,7 +16,7 @@
 
 import numpy as np
 import pytest
-from test_node_pubsub import constant_checkpoint, context, DEPTH, frame, LABEL, start  # noqa: F401
+from test_node_pubsub import constant_checkpoint, DEPTH, frame, LABEL, start  # noqa: F401
 
 
 @pytest.mark.parametrize('engine', ['torch', 'onnxruntime', 'openvino'])

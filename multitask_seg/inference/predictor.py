@@ -72,7 +72,8 @@ class Predictor:
         if num_threads:
             torch.set_num_threads(num_threads)
         self.engine = choose_engine(engine, device, model_path)
-        self.precision = resolve_precision(precision, self.engine, model_path, gate)
+        self.precision = resolve_precision(precision, self.engine, model_path, gate,
+                                           num_threads, input_size)
         self._attach(open_backend(model_path, self.engine, device, self.precision,
                                   channels_last, num_threads, keep_memory_max_pixels),
                      input_size, max_pixels)
