@@ -34,6 +34,10 @@ folder, a bag (``--calibration-kind bag --calibration-option image_topic=...``) 
 ``synthetic:indoor`` / ``synthetic:outdoor`` (procedural scenes). Written beside ``m.pt``
 as ``m.openvino`` the Predictor finds it by itself for that checkpoint. NNCF is needed
 here only.
+
+With ``--qat-steps N`` the int8 model comes from quantisation-aware training instead
+(``qat``): the quantised network is fine-tuned N steps on the calibration frames to
+answer as fp32 does, resumably, and measured on the held-out frames like the rest.
 """
 
 import argparse
@@ -43,8 +47,10 @@ import sys
 from typing import Sequence
 
 import numpy as np
+from tqdm import tqdm
 import yaml
 
+from .checkpoint import read_checkpoint
 from .inference import Predictor
 from .inference.engines import SOURCE_KEY
 from .inference.model_cache import content_hash
@@ -54,6 +60,7 @@ from .inference.precision_gate import FIGURES_KEY, Gate, int8_variant
 from .inference.preprocess import pixel_statistics, to_network_input
 from .input_size import network_size, parse_input_size
 from .metrics import SegmentationMetric
+from .qat import QatSettings
 from .stopping import stoppable
 
 
@@ -168,13 +175,17 @@ def network_batches(images: list[np.ndarray], info, input_sizes: Sequence) -> li
 
 def optimise(checkpoint: Path, output: Path, frames, held_out: int, threads: int | None,
              input_sizes: Sequence = ('checkpoint', 'native'), validation: int = 0,
-             gate: Gate = Gate(), margin: float | None = 0.3) -> dict[str, dict]:
+             gate: Gate = Gate(), margin: float | None = 0.3, qat=None,
+             on_step=None) -> dict[str, dict]:
     """
     Write ``output``/model.xml and model-int8.xml with their figures; return them.
 
     ``frames``: held-out frames first, then ``validation`` frames, then calibration ones.
     ``margin``: None quantises every operation it can (plain NNCF); a number keeps in
     float what the gate needs on the validation frames (``quantise.quantise_to_gate``).
+    ``qat``: ``qat.QatSettings`` to fine-tune the quantised network on the calibration
+    frames instead (state in ``output``/qat-state.pt; ``on_step(step, loss)`` after each
+    step); None: post-training quantisation.
     """
     from .quantise import quantise_batches, quantise_to_gate
 
@@ -188,7 +199,13 @@ def optimise(checkpoint: Path, output: Path, frames, held_out: int, threads: int
     info = Predictor(fp32, engine='openvino').info
     batches = network_batches([image for image, _ in calibration], info, input_sizes)
     float_parts = 'bf16' if 'BF16' in cpu_capabilities() else 'f32'
-    if margin is None or not steering:
+    if qat is not None:
+        from .qat import export_int8, fine_tune
+
+        student = fine_tune(checkpoint, [image for image, _ in calibration], qat,
+                            output / 'qat-state.pt', on_step)
+        int8 = export_int8(student, fp32, int8_variant(fp32), float_parts)
+    elif margin is None or not steering:
         int8 = quantise_batches(fp32, int8_variant(fp32), batches)
     else:
         int8 = quantise_to_gate(
@@ -204,6 +221,26 @@ def optimise(checkpoint: Path, output: Path, frames, held_out: int, threads: int
         model.set_rt_info(json.dumps(figures), [FIGURES_KEY])
         save_ir(model, path)
     return figures
+
+
+def qat_settings(args: argparse.Namespace):
+    """Return the QatSettings ``--qat-*`` ask for, or None for post-training int8."""
+    if args.qat_steps < 0:
+        raise ValueError(f'--qat-steps must be >= 0, got {args.qat_steps}')
+    if not args.qat_steps:
+        return None
+    if args.validation:
+        raise ValueError('--qat-steps and --validation both choose how int8 is made: '
+                         'give one')
+    info = read_checkpoint(args.checkpoint)['info']
+    sizes = []
+    for size in parse_input_sizes(args.qat_sizes):
+        resolved = network_size(size, info) if size != 'native' else None
+        if resolved is None:
+            raise ValueError(f'--qat-sizes: {size!r} names no fixed size for '
+                             f'{args.checkpoint}; give HxW')
+        sizes.append(tuple(resolved))
+    return QatSettings(steps=args.qat_steps, lr=args.qat_lr, sizes=tuple(sizes))
 
 
 def parse_input_sizes(text: str) -> list:
@@ -249,6 +286,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help='the gate int8 aims at: least labels agreeing with fp32 (%%)')
     parser.add_argument('--max-depth-change', type=float, default=Gate.max_depth_mean_abs_m,
                         help='the gate int8 aims at: largest mean depth change (m)')
+    parser.add_argument('--qat-steps', type=int, default=0,
+                        help='fine-tune the int8 network this many steps on the calibration '
+                             'frames (quantisation-aware training, self-distilled from fp32; '
+                             'resumable) instead of post-training quantisation (default: '
+                             '%(default)s, post-training)')
+    parser.add_argument('--qat-lr', type=float, default=QatSettings.lr,
+                        help='QAT learning rate (Adam; default: %(default)s)')
+    parser.add_argument('--qat-sizes', default='checkpoint',
+                        help='network input sizes QAT trains at, one per step in turn, comma-'
+                             "separated: 'checkpoint' or HxW (default: %(default)s)")
     parser.add_argument('--threads', type=int, default=None, help='CPU threads')
     parser.add_argument('--size', default='480x640',
                         help='height x width of synthetic frames (default: %(default)s)')
@@ -263,10 +310,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not 0 <= args.margin <= 1:
             raise ValueError(f'--margin must be between 0 and 1, got {args.margin}')
         sizes = parse_input_sizes(args.input_sizes)
+        qat = qat_settings(args)
         frames = load_frames(args.calibration, args.calibration_kind, options,
                              args.frames + args.validation + args.held_out, (height, width))
-        figures = optimise(args.checkpoint, args.output, frames, args.held_out, args.threads,
-                           sizes, args.validation, gate, args.margin)
+        with tqdm(total=qat.steps if qat else 0, unit='step', desc='QAT',
+                  disable=qat is None) as bar:
+            def on_step(step: int, loss: float) -> None:
+                bar.n = step
+                bar.set_postfix(loss=f'{loss:.4f}', refresh=True)
+
+            figures = optimise(args.checkpoint, args.output, frames, args.held_out,
+                               args.threads, sizes, args.validation, gate, args.margin, qat,
+                               on_step)
     except (OSError, ValueError) as exc:
         print(f'multitask_seg_optimize: {exc}', file=sys.stderr)
         return 1

@@ -43,7 +43,7 @@ def quantise_batches(fp32: Path, target: Path, batches: Sequence[np.ndarray]) ->
     model = core().read_model(str(fp32))
     quantised = nncf.quantize(model, nncf.Dataset(list(batches)), subset_size=len(batches),
                               preset=nncf.QuantizationPreset.MIXED)
-    return _save(model, quantised, target, 'f32')
+    return save_quantised(model, quantised, target, 'f32')
 
 
 def gate_score(agree_pct: float | None, depth_mean_abs_m: float | None, gate: Gate) -> float:
@@ -149,10 +149,11 @@ def quantise_to_gate(fp32: Path, target: Path, calibration: Sequence[np.ndarray]
         subset_size=len(calibration),
         advanced_accuracy_restorer_parameters=nncf.AdvancedAccuracyRestorerParameters(
             ranking_subset_size=min(ranking_items, len(validation))))
-    return _save(model, quantised, target, float_parts)
+    return save_quantised(model, quantised, target, float_parts)
 
 
-def _save(model, quantised, target: Path, float_parts: str) -> Path:
+def save_quantised(model, quantised, target: Path, float_parts: str) -> Path:
+    """Write ``quantised`` as ``target`` with ``model``'s description, marked int8."""
     for key in model.get_rt_info().keys():
         quantised.set_rt_info(model.get_rt_info([key]).astype(str), [key])
     quantised.set_rt_info('int8', [QUANTISED_KEY])
