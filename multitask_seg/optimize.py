@@ -197,19 +197,19 @@ def optimise(checkpoint: Path, output: Path, frames, held_out: int, threads: int
     steering = frames[held_out:held_out + validation]
     calibration = frames[held_out + validation:]
     info = Predictor(fp32, engine='openvino').info
-    batches = network_batches([image for image, _ in calibration], info, input_sizes)
+    images = [image for image, _ in calibration]
     float_parts = 'bf16' if 'BF16' in cpu_capabilities() else 'f32'
     if qat is not None:
         from .qat import export_int8, fine_tune
 
-        student = fine_tune(checkpoint, [image for image, _ in calibration], qat,
-                            output / 'qat-state.pt', on_step)
+        student = fine_tune(checkpoint, images, qat, output / 'qat-state.pt', on_step)
         int8 = export_int8(student, fp32, int8_variant(fp32), float_parts)
     elif margin is None or not steering:
-        int8 = quantise_batches(fp32, int8_variant(fp32), batches)
+        int8 = quantise_batches(fp32, int8_variant(fp32),
+                                network_batches(images, info, input_sizes))
     else:
         int8 = quantise_to_gate(
-            fp32, int8_variant(fp32), batches,
+            fp32, int8_variant(fp32), network_batches(images, info, input_sizes),
             network_batches([image for image, _ in steering], info, input_sizes), gate,
             margin, info.depth_range, float_parts, threads)
     models = {'fp32': (fp32, 'fp32'), 'int8': (int8, 'int8')}

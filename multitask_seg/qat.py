@@ -29,8 +29,8 @@ A run can be stopped and started again: each ``save_every`` steps, and at a stop
 after the step in progress, the student's and optimiser's state and the random state go
 to one file (written atomically); a run with the same checkpoint, frames and settings
 continues from there (to as many steps as it now asks), and one whose inputs differ
-starts afresh. NNCF and its PyTorch
-path are needed here only (requirements/export.txt), never by the node.
+starts afresh. NNCF and its PyTorch path are needed here only (requirements/export.txt),
+never by the node.
 """
 
 import copy
@@ -202,16 +202,9 @@ def _resume(state_path: Path, key: str, student, optimiser, rng) -> int:
 
 def export_int8(student, fp32_ir: Path, target: Path, float_parts: str) -> Path:
     """Write the fine-tuned network as the int8 IR ``target``, described as ``fp32_ir`` is."""
-    import openvino as ov
-
-    from .inference.onnx_backend import INPUT_NAME
     from .inference.openvino_backend import core
+    from .inference.openvino_ir import convert_task_tuple
     from .quantise import save_quantised
 
-    with torch.no_grad():
-        converted = ov.convert_model(student.eval(), example_input=torch.zeros(1, 3, 64, 64),
-                                     input=[(INPUT_NAME, ov.PartialShape([-1, 3, -1, -1]))])
-    converted.inputs[0].get_tensor().set_names({INPUT_NAME})
-    for output, name in zip(converted.outputs, student.tasks):
-        output.get_tensor().set_names({name})
-    return save_quantised(core().read_model(str(fp32_ir)), converted, target, float_parts)
+    return save_quantised(core().read_model(str(fp32_ir)), convert_task_tuple(student.eval()),
+                          target, float_parts)

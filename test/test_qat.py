@@ -35,10 +35,14 @@ SETTINGS = QatSettings(steps=4, sizes=((32, 40), (48, 64)), batch_pixels=2 * 32 
                        save_every=100, lr=1e-3)
 
 
-@pytest.fixture(scope='module')
-def images():
+def _frames() -> list[np.ndarray]:
     rng = np.random.default_rng(5)
     return [rng.integers(0, 256, (48, 64, 3), dtype=np.uint8) for _ in range(3)]
+
+
+@pytest.fixture(scope='module')
+def images():
+    return _frames()
 
 
 def test_qat_writes_an_int8_model_measured_against_fp32(tiny_checkpoint, tmp_path, capsys):
@@ -67,8 +71,7 @@ def _stop_and_resume(checkpoint: str, folder: str) -> None:
     # in the same process crashed it (some native library's handler; the CLI never runs
     # both in one process).
     folder = Path(folder)
-    rng = np.random.default_rng(5)
-    images = [rng.integers(0, 256, (48, 64, 3), dtype=np.uint8) for _ in range(3)]
+    images = _frames()
     steps = []
 
     def stop_after_second(step, loss):

@@ -35,9 +35,17 @@ from ..model.multitask import TaskTuple
 
 def convert_network(model: MultiTaskNet):
     """Return ``model`` as an openvino.Model with named inputs and outputs (not described)."""
+    return convert_task_tuple(TaskTuple(model).eval())
+
+
+def convert_task_tuple(wrapper: torch.nn.Module):
+    """
+    Convert a module answering a tuple in ``wrapper.tasks`` order, naming what it has.
+
+    A TaskTuple, or one NNCF has fake-quantised (``qat``).
+    """
     import openvino as ov
 
-    wrapper = TaskTuple(model).eval()
     example = torch.zeros(1, 3, 64, 64)
     with torch.no_grad():
         converted = ov.convert_model(wrapper, example_input=example,
